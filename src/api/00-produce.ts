@@ -1,0 +1,77 @@
+// Produce (key 0): advertised from v0 (librdkafka turns compression off when v0
+// is missing), served from v3 (record batch v2); v0-2 get UNSUPPORTED_VERSION.
+// Each batch is checked (magic 2, lengths, CRC-32C over attributes..end); a bad
+// one gets CORRUPT_MESSAGE and nothing of that partition is written. A batch
+// over message.max.bytes gets MESSAGE_TOO_LARGE. Offsets are assigned by
+// rewriting baseOffset in place; the bytes go to the segment file (page cache)
+// before the response. acks=0 gets no response at all.
+
+import { ProduceRequest, ProduceResponse } from "../protocol/messages/produce.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { Msg } from "../protocol/codec.ts";
+import { validateBatches } from "../records/batch.ts";
+import { log } from "../log.ts";
+import type { ApiHandler } from "./handler.ts";
+import type { Broker } from "../broker.ts";
+import { lookupOrCreate } from "./topics.ts";
+
+const FIRST_SERVED_VERSION = 3;
+
+function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null, version: number): Msg {
+  const res: Msg = { index: partition, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+  if (version < FIRST_SERVED_VERSION) {
+    res.errorCode = ErrorCode.UNSUPPORTED_VERSION;
+    return res;
+  }
+  const t = lookupOrCreate(broker, topic, true);
+  const plog = typeof t === "number" ? undefined : broker.storage.getLog(topic, partition);
+  if (!plog) {
+    res.errorCode = typeof t === "number" ? t : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    return res;
+  }
+  res.logStartOffset = plog.logStartOffset;
+  if (records === null || records.length === 0) {
+    res.errorCode = ErrorCode.CORRUPT_MESSAGE;
+    return res;
+  }
+  const scan = validateBatches(records);
+  if (!scan.ok) {
+    log.warn(`produce to ${topic}-${partition}: corrupt batch (${scan.reason}); nothing written`);
+    res.errorCode = ErrorCode.CORRUPT_MESSAGE;
+    return res;
+  }
+  const max = broker.config.messageMaxBytes;
+  for (const b of scan.batches) {
+    if (b.size > max) {
+      res.errorCode = ErrorCode.MESSAGE_TOO_LARGE;
+      return res;
+    }
+  }
+  const { baseOffset } = plog.append(records, scan.batches);
+  res.baseOffset = baseOffset;
+  broker.notifyAppend(plog);
+  return res;
+}
+
+export const produce: ApiHandler = {
+  key: 0,
+  name: "Produce",
+  request: ProduceRequest,
+  response: ProduceResponse,
+  minVersion: 0,
+  maxVersion: 11,
+  handle(broker, req, header) {
+    const acks: number = req.acks;
+    const validAcks = acks === -1 || acks === 0 || acks === 1;
+    const responses = (req.topicData as Msg[]).map((td) => ({
+      name: td.name,
+      partitionResponses: (td.partitionData as Msg[]).map((pd) =>
+        validAcks
+          ? appendPartition(broker, td.name, pd.index, pd.records, header.apiVersion)
+          : { index: pd.index, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 },
+      ),
+    }));
+    if (acks === 0) return null;
+    return { responses, throttleTimeMs: 0 };
+  },
+};

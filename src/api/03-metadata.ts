@@ -1,0 +1,71 @@
+// Metadata (key 3), versions 0-12.
+// One broker (this node, at its advertised host and port), ControllerId =
+// node.id so admin clients send their requests here, topic ids from v10.
+// Requested topics that do not exist are created when auto.create.topics.enable
+// and the request allow it (AllowAutoTopicCreation from v4; always before) and
+// answered as ready in the same response; otherwise UNKNOWN_TOPIC_OR_PARTITION.
+// A null topic list (v1+) or an empty one at v0 means every topic.
+
+import { MetadataRequest, MetadataResponse } from "../protocol/messages/metadata.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { ZERO_UUID, type Msg } from "../protocol/codec.ts";
+import type { ApiHandler } from "./handler.ts";
+import type { TopicInfo } from "../metadata/image.ts";
+import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, OPERATIONS_NOT_REQUESTED, lookupOrCreate, topicById } from "./topics.ts";
+
+function describeTopic(t: TopicInfo, includeOps: boolean): Msg {
+  return {
+    errorCode: ErrorCode.NONE,
+    name: t.name,
+    topicId: t.id,
+    isInternal: false,
+    partitions: t.partitions.map((p) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: p.replicas,
+      isrNodes: p.isr,
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: includeOps ? ALL_TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+  };
+}
+
+export const metadata: ApiHandler = {
+  key: 3,
+  name: "Metadata",
+  request: MetadataRequest,
+  response: MetadataResponse,
+  minVersion: 0,
+  maxVersion: 12,
+  handle(broker, req, header) {
+    const version = header.apiVersion;
+    const includeOps: boolean = req.includeTopicAuthorizedOperations;
+    const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
+    const topics: Msg[] = [];
+    if (allTopics) {
+      for (const t of broker.storage.image.topics.values()) topics.push(describeTopic(t, includeOps));
+    } else {
+      const allowCreate = version < 4 || req.allowAutoTopicCreation;
+      for (const rt of req.topics as Msg[]) {
+        if (rt.name === null) {
+          const t = topicById(broker, rt.topicId);
+          topics.push(t ? describeTopic(t, includeOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] });
+          continue;
+        }
+        const t = lookupOrCreate(broker, rt.name, allowCreate);
+        if (typeof t === "number") topics.push({ errorCode: t, name: rt.name, topicId: ZERO_UUID, partitions: [] });
+        else topics.push(describeTopic(t, includeOps));
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+    };
+  },
+};

@@ -1,0 +1,49 @@
+// ApiVersions (key 18), versions 0-4.
+// Lists every registered handler with the versions it serves; nothing is
+// listed twice. A request at a version we do not know gets error 35
+// (UNSUPPORTED_VERSION) with a v0 body that still lists the keys, so the client
+// can retry at a version we speak. Responses always use response header v0.
+// v3+ also reports the metadata.version feature (supported and finalized).
+
+import { ApiVersionsRequest, ApiVersionsResponse } from "../protocol/messages/api-versions.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { Msg } from "../protocol/codec.ts";
+import type { ApiHandler } from "./handler.ts";
+import type { Broker } from "../broker.ts";
+
+/** metadata.version levels this broker can serve (3.0-IV1 .. 4.0-IV3). */
+export const METADATA_VERSION_RANGE = { min: 1, max: 25 };
+
+function apiKeys(broker: Broker): Msg[] {
+  return [...broker.handlers.values()]
+    .sort((a, b) => a.key - b.key)
+    .map((h) => ({ apiKey: h.key, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+}
+
+export const apiVersions: ApiHandler = {
+  key: 18,
+  name: "ApiVersions",
+  request: ApiVersionsRequest,
+  response: ApiVersionsResponse,
+  minVersion: 0,
+  maxVersion: 4,
+  handle(broker) {
+    const level = broker.storage.image.metadataVersion;
+    return {
+      errorCode: ErrorCode.NONE,
+      apiKeys: apiKeys(broker),
+      throttleTimeMs: 0,
+      supportedFeatures: [{ name: "metadata.version", minVersion: METADATA_VERSION_RANGE.min, maxVersion: METADATA_VERSION_RANGE.max }],
+      finalizedFeaturesEpoch: level > 0 ? 0 : -1,
+      finalizedFeatures: level > 0 ? [{ name: "metadata.version", maxVersionLevel: level, minVersionLevel: level }] : [],
+    };
+  },
+};
+
+/** The answer to an ApiVersions request at an unsupported version, encoded as v0. */
+export const apiVersionsFallback: ApiHandler = {
+  ...apiVersions,
+  handle(broker) {
+    return { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiKeys(broker) };
+  },
+};

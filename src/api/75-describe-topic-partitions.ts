@@ -1,0 +1,69 @@
+// DescribeTopicPartitions (key 75), version 0.
+// Topics sorted by name (every topic when the list is empty); an unknown topic
+// gets UNKNOWN_TOPIC_OR_PARTITION with the all-zero id. ResponsePartitionLimit
+// caps the partitions in one response; the cursor says where to resume
+// (topic, first partition) and NextCursor where the next page starts.
+
+import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "../protocol/messages/describe-topic-partitions.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { ZERO_UUID, type Msg } from "../protocol/codec.ts";
+import type { ApiHandler } from "./handler.ts";
+import { ALL_TOPIC_OPERATIONS } from "./topics.ts";
+
+export const describeTopicPartitions: ApiHandler = {
+  key: 75,
+  name: "DescribeTopicPartitions",
+  request: DescribeTopicPartitionsRequest,
+  response: DescribeTopicPartitionsResponse,
+  minVersion: 0,
+  maxVersion: 0,
+  handle(broker, req) {
+    const image = broker.storage.image;
+    const requested: string[] = req.topics.length === 0 ? [...image.topics.keys()] : (req.topics as Msg[]).map((t) => t.name as string);
+    const names = [...new Set(requested)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const cursor = req.cursor as { topicName: string; partitionIndex: number } | null;
+    let remaining = Math.max(1, req.responsePartitionLimit as number);
+    const topics: Msg[] = [];
+    let nextCursor: Msg | null = null;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (cursor && name < cursor.topicName) continue;
+      const t = image.topics.get(name);
+      if (!t) {
+        topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: ALL_TOPIC_OPERATIONS });
+        continue;
+      }
+      if (remaining === 0) {
+        nextCursor = { topicName: name, partitionIndex: 0 };
+        break;
+      }
+      const first = cursor && name === cursor.topicName ? Math.max(0, cursor.partitionIndex) : 0;
+      const parts = t.partitions.filter((p) => p.partition >= first).sort((a, b) => a.partition - b.partition);
+      const page = parts.slice(0, remaining);
+      remaining -= page.length;
+      topics.push({
+        errorCode: ErrorCode.NONE,
+        name,
+        topicId: t.id,
+        isInternal: false,
+        partitions: page.map((p) => ({
+          errorCode: ErrorCode.NONE,
+          partitionIndex: p.partition,
+          leaderId: p.leader,
+          leaderEpoch: p.leaderEpoch,
+          replicaNodes: p.replicas,
+          isrNodes: p.isr,
+          eligibleLeaderReplicas: [],
+          lastKnownElr: [],
+          offlineReplicas: [],
+        })),
+        topicAuthorizedOperations: ALL_TOPIC_OPERATIONS,
+      });
+      if (page.length < parts.length) {
+        nextCursor = { topicName: name, partitionIndex: parts[page.length]!.partition };
+        break;
+      }
+    }
+    return { throttleTimeMs: 0, topics, nextCursor };
+  },
+};

@@ -1,0 +1,12 @@
+// Every API the broker serves, one handler per key. ApiVersions derives its
+// answer from this list.
+
+import type { ApiHandler } from "./handler.ts";
+import { produce } from "./00-produce.ts";
+import { fetch } from "./01-fetch.ts";
+import { listOffsets } from "./02-list-offsets.ts";
+import { metadata } from "./03-metadata.ts";
+import { apiVersions } from "./18-api-versions.ts";
+import { describeTopicPartitions } from "./75-describe-topic-partitions.ts";
+
+export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, describeTopicPartitions];

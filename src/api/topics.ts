@@ -1,0 +1,33 @@
+// Helpers shared by the handlers that describe topics and partitions.
+
+import type { Broker } from "../broker.ts";
+import type { TopicInfo } from "../metadata/image.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+
+/** AclOperation bits: with no authorizer every topic operation is allowed (READ..ALTER_CONFIGS). */
+export const ALL_TOPIC_OPERATIONS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+/** CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE_TOKENS, DESCRIBE_TOKENS */
+export const ALL_CLUSTER_OPERATIONS = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14);
+export const OPERATIONS_NOT_REQUESTED = -2147483648;
+
+export function uuidKey(id: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < id.length; i++) s += id[i]!.toString(16).padStart(2, "0");
+  return s;
+}
+
+export function topicById(broker: Broker, id: Uint8Array): TopicInfo | undefined {
+  return broker.storage.image.topicsById.get(uuidKey(id));
+}
+
+/** Finds a topic, creating it when the request and the config allow; returns an error code otherwise. */
+export function lookupOrCreate(broker: Broker, name: string, allowCreate: boolean): TopicInfo | number {
+  const t = broker.topic(name);
+  if (t) return t;
+  if (!allowCreate || !broker.config.autoCreateTopicsEnable) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  try {
+    return broker.autoCreate(name)!;
+  } catch {
+    return ErrorCode.INVALID_TOPIC_EXCEPTION;
+  }
+}

@@ -1,0 +1,124 @@
+// The `kafka` command: ./kafka [server.properties] [--override key=value ...]
+// Reads the config like Kafka's kafka-server-start, formats a fresh log dir,
+// serves until SIGTERM/SIGINT, then stops accepting, finishes in-flight
+// requests, flushes and exits 0. Any start-up failure: one line, exit 1.
+
+import { readFileSync } from "node:fs";
+import pkg from "../package.json" with { type: "json" };
+import { buildConfig, ConfigError, parseProperties, DEFAULTS } from "./config.ts";
+import { log, setLogLevel } from "./log.ts";
+import { Storage } from "./storage/log-manager.ts";
+import { Broker } from "./broker.ts";
+import { Server } from "./net/server.ts";
+
+const USAGE = `Usage: kafka [server.properties] [--override key=value ...]
+
+A Kafka-compatible broker in one executable. With no properties file it runs on
+Kafka's defaults: ${Object.entries(DEFAULTS).map(([k, v]) => `${k}=${v}`).join(", ")}.
+
+Options:
+  --override key=value   set a server.properties key (repeatable; wins over the file)
+  --help                 show this help
+  --version              print the version
+`;
+
+function fail(msg: string): never {
+  process.stderr.write(`kafka: ${msg}\n`);
+  process.exit(1);
+}
+
+function parseArgs(argv: string[]): Map<string, string> {
+  let file: string | undefined;
+  const overrides: [string, string][] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--help" || a === "-h") {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else if (a === "--version" || a === "-v") {
+      process.stdout.write(`kafka ${pkg.version}\n`);
+      process.exit(0);
+    } else if (a === "--override") {
+      const kv = argv[++i];
+      const eq = kv?.indexOf("=") ?? -1;
+      if (!kv || eq <= 0) fail(`--override needs key=value, got '${kv ?? ""}'`);
+      overrides.push([kv.slice(0, eq).trim(), kv.slice(eq + 1).trim()]);
+    } else if (a.startsWith("--override=")) {
+      const kv = a.slice("--override=".length);
+      const eq = kv.indexOf("=");
+      if (eq <= 0) fail(`--override needs key=value, got '${kv}'`);
+      overrides.push([kv.slice(0, eq).trim(), kv.slice(eq + 1).trim()]);
+    } else if (a.startsWith("-")) {
+      fail(`unknown option '${a}' (see --help)`);
+    } else if (file === undefined) {
+      file = a;
+    } else {
+      fail(`unexpected argument '${a}' (see --help)`);
+    }
+  }
+  let raw = new Map<string, string>();
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      fail(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    raw = parseProperties(text);
+  }
+  for (const [k, v] of overrides) raw.set(k, v);
+  return raw;
+}
+
+async function main(): Promise<void> {
+  const raw = parseArgs(process.argv.slice(2));
+  let config;
+  try {
+    config = buildConfig(raw);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  setLogLevel(config.logLevel);
+  let storage: Storage;
+  try {
+    storage = await Storage.open({ logDir: config.logDir, nodeId: config.nodeId, numPartitions: config.numPartitions, segmentBytes: config.logSegmentBytes });
+  } catch (e) {
+    fail(`cannot open log dir ${config.logDir}: ${(e as Error).message}`);
+  }
+  const broker = new Broker(config, storage);
+  const server = new Server(broker);
+  const l = config.listeners[0]!;
+  let bound;
+  try {
+    bound = server.listen(l.host, l.port);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    fail(`cannot listen on ${l.host || "0.0.0.0"}:${l.port}: ${err.code === "EADDRINUSE" ? "address already in use" : err.message}`);
+  }
+  log.info(
+    `kafka ${pkg.version} listening on ${l.name}://${bound.host}:${bound.port} (advertised ${broker.advertised.host}:${broker.advertised.port}), ` +
+      `log dir ${config.logDir}, node.id ${config.nodeId}, cluster.id ${storage.clusterId}`,
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    server.stopAccepting();
+    broker.stopping = true;
+    broker.wakeAll();
+    // finish in-flight requests and unsent responses, bounded
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && [...server.connections].some((c) => !c.idle)) await Bun.sleep(5);
+    server.closeAll();
+    storage.close();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((e) => fail((e as Error).stack ?? String(e)));

@@ -1,0 +1,214 @@
+// One client connection: framing (4-byte size prefix), in-order responses,
+// write batching and back-pressure.
+//
+// Frames are handled straight out of the socket's read buffer when they arrive
+// whole; only a frame split across reads is gathered into the connection's own
+// buffer. Responses are answered in request order: a request whose handler is
+// still waiting (a long-polling fetch) holds back the ones behind it. Everything
+// answered during one read is encoded into one output buffer and written with
+// one socket write.
+
+import type { Socket } from "bun";
+import { log, hex } from "../log.ts";
+import { DecodeError, Reader } from "../protocol/reader.ts";
+import { Writer } from "../protocol/writer.ts";
+import { codecFor, isFlexible, type Msg } from "../protocol/codec.ts";
+import { API_VERSIONS_KEY, readRequestHeader, skipTaggedFields, writeResponseHeader, type RequestHeader } from "../protocol/headers.ts";
+import type { ApiHandler } from "../api/handler.ts";
+import type { Broker } from "../broker.ts";
+import { apiVersionsFallback } from "../api/18-api-versions.ts";
+
+/** Above this many unsent response bytes the connection stops reading requests. */
+const OUTPUT_HIGH_WATER = 32 * 1024 * 1024;
+
+interface Slot {
+  header: RequestHeader;
+  handler: ApiHandler;
+  version: number;
+  response: Msg | null | undefined; // undefined: still pending; null: no response
+}
+
+export class Connection {
+  private inBuf = new Uint8Array(0);
+  private inLen = 0;
+  private readonly queue: Slot[] = [];
+  private readonly out = new Writer(64 * 1024);
+  private closed = false;
+  private paused = false;
+  /** requests decoded but not yet answered (for graceful shutdown) */
+  pending = 0;
+
+  constructor(
+    private readonly socket: Socket<Connection>,
+    private readonly broker: Broker,
+    readonly peer: string,
+  ) {}
+
+  onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    let data = chunk;
+    let start = 0;
+    if (this.inLen > 0) {
+      this.append(chunk);
+      data = this.inBuf;
+      start = 0;
+    }
+    const end = data === chunk ? chunk.length : this.inLen;
+    const maxFrame = this.broker.config.socketRequestMaxBytes;
+    let p = start;
+    while (end - p >= 4) {
+      const size = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
+      if (size < 0 || size > maxFrame) {
+        log.warn(`${this.peer}: frame of ${size >>> 0} bytes exceeds socket.request.max.bytes ${maxFrame}; closing`);
+        return this.close();
+      }
+      if (end - p - 4 < size) break;
+      this.handleFrame(data, p + 4, p + 4 + size);
+      if (this.closed) return;
+      p += 4 + size;
+    }
+    // keep the unfinished tail for the next read
+    if (data === chunk) {
+      if (p < end) this.append(chunk.subarray(p));
+    } else {
+      this.inBuf.copyWithin(0, p, this.inLen);
+      this.inLen -= p;
+    }
+    this.flush();
+  }
+
+  private append(bytes: Uint8Array): void {
+    const need = this.inLen + bytes.length;
+    if (need > this.inBuf.length) {
+      const next = new Uint8Array(Math.max(need, this.inBuf.length * 2, 64 * 1024));
+      next.set(this.inBuf.subarray(0, this.inLen));
+      this.inBuf = next;
+    }
+    this.inBuf.set(bytes, this.inLen);
+    this.inLen = need;
+  }
+
+  private handleFrame(buf: Uint8Array, start: number, end: number): void {
+    const r = new Reader(buf, start, end);
+    let header: RequestHeader;
+    try {
+      header = readRequestHeader(r);
+    } catch (e) {
+      log.warn(`${this.peer}: unreadable request header (${(e as Error).message}); closing`);
+      return this.close();
+    }
+    if (log.enabled("debug")) log.debug(`${this.peer}: request key=${header.apiKey} v=${header.apiVersion} corr=${header.correlationId} ${hex(buf.subarray(start, end), 128)}`);
+    const handler = this.broker.handlers.get(header.apiKey);
+    const version = header.apiVersion;
+    if (!handler || version < handler.minVersion || version > handler.maxVersion) {
+      if (header.apiKey === API_VERSIONS_KEY) {
+        // Kafka answers an unknown ApiVersions version with a v0 body listing what it supports.
+        return this.enqueue({ header, handler: apiVersionsFallback, version: 0, response: apiVersionsFallback.handle(this.broker, {}, header) as Msg });
+      }
+      log.warn(`${this.peer}: unsupported ${handler ? handler.name : `api key ${header.apiKey}`} v${version} from client ${header.clientId}; closing`);
+      return this.close();
+    }
+    let request: Msg;
+    try {
+      if (isFlexible(handler.request, version)) skipTaggedFields(r);
+      request = codecFor(handler.request, version).read(r);
+    } catch (e) {
+      if (!(e instanceof DecodeError) && !(e instanceof RangeError)) throw e;
+      log.warn(`${this.peer}: ${handler.name} v${version} does not decode (${e.message}); closing`);
+      return this.close();
+    }
+    let result;
+    try {
+      result = handler.handle(this.broker, request, header);
+    } catch (e) {
+      log.error(`${this.peer}: ${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
+      return this.close();
+    }
+    const slot: Slot = { header, handler, version, response: undefined };
+    if (result instanceof Promise) {
+      this.pending++;
+      slot.response = undefined;
+      result.then(
+        (res) => {
+          this.pending--;
+          slot.response = res;
+          this.drainQueue();
+          this.flush();
+        },
+        (e) => {
+          this.pending--;
+          log.error(`${this.peer}: ${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
+          this.close();
+        },
+      );
+      this.queue.push(slot);
+    } else {
+      slot.response = result;
+      this.enqueue(slot);
+    }
+  }
+
+  private enqueue(slot: Slot): void {
+    this.queue.push(slot);
+    this.drainQueue();
+  }
+
+  /** Encodes every answered response at the head of the queue into the output buffer. */
+  private drainQueue(): void {
+    while (this.queue.length > 0 && this.queue[0]!.response !== undefined) {
+      const slot = this.queue.shift()!;
+      if (slot.response === null || this.closed) continue;
+      const w = this.out;
+      const sizeAt = w.reserveInt32();
+      const flexibleHeader = slot.header.apiKey !== API_VERSIONS_KEY && isFlexible(slot.handler.response, slot.version);
+      writeResponseHeader(w, slot.header.correlationId, flexibleHeader);
+      codecFor(slot.handler.response, slot.version).write(w, slot.response as Msg);
+      w.patchInt32(sizeAt, w.pos - sizeAt - 4);
+    }
+  }
+
+  /** Writes what is buffered; keeps the unsent tail for the drain event. */
+  flush(): void {
+    if (this.closed || this.out.pos === 0) return;
+    const bytes = this.out.finish();
+    const n = this.socket.write(bytes);
+    if (n >= bytes.length) {
+      this.out.reset();
+    } else {
+      const sent = Math.max(n, 0);
+      this.out.buf.copyWithin(0, sent, this.out.pos);
+      this.out.pos -= sent;
+    }
+    this.applyBackPressure();
+  }
+
+  private applyBackPressure(): void {
+    if (!this.paused && this.out.pos > OUTPUT_HIGH_WATER) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (this.paused && this.out.pos < OUTPUT_HIGH_WATER / 4) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  onDrain(): void {
+    this.flush();
+  }
+
+  get idle(): boolean {
+    return this.pending === 0 && this.out.pos === 0;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.socket.end();
+  }
+
+  onClose(): void {
+    this.closed = true;
+    this.queue.length = 0;
+  }
+}

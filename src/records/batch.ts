@@ -1,0 +1,114 @@
+// RecordBatch v2 (magic 2) as a view over bytes: header fields, validation and
+// the base-offset rewrite. Records inside a batch are never decoded here.
+//
+//   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8
+//   crc uint32 | attributes int16 | lastOffsetDelta int32 | baseTimestamp int64
+//   maxTimestamp int64 | producerId int64 | producerEpoch int16 | baseSequence int32
+//   recordCount int32 | records...
+// batchLength counts from partitionLeaderEpoch to the end; the CRC-32C covers
+// attributes to the end.
+
+import { crc32c } from "./crc32c.ts";
+
+export const BATCH_OVERHEAD = 12; // baseOffset + batchLength
+export const BATCH_HEADER_SIZE = 61;
+export const OFF_BASE_OFFSET = 0;
+export const OFF_LENGTH = 8;
+export const OFF_LEADER_EPOCH = 12;
+export const OFF_MAGIC = 16;
+export const OFF_CRC = 17;
+export const OFF_ATTRIBUTES = 21;
+export const OFF_LAST_OFFSET_DELTA = 23;
+export const OFF_BASE_TIMESTAMP = 27;
+export const OFF_MAX_TIMESTAMP = 35;
+export const OFF_PRODUCER_ID = 43;
+export const OFF_PRODUCER_EPOCH = 51;
+export const OFF_BASE_SEQUENCE = 53;
+export const OFF_RECORD_COUNT = 57;
+
+export const ATTR_COMPRESSION_MASK = 0x07;
+export const ATTR_TIMESTAMP_TYPE = 0x08;
+export const ATTR_TRANSACTIONAL = 0x10;
+export const ATTR_CONTROL = 0x20;
+
+/** Where one batch sits in a buffer, and the header fields the broker needs. */
+export interface BatchInfo {
+  /** offset of the batch's first byte in the scanned buffer */
+  position: number;
+  /** total size, including baseOffset and batchLength */
+  size: number;
+  baseOffset: number;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  attributes: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+export type ScanResult = { ok: true; batches: BatchInfo[] } | { ok: false; reason: string };
+
+function int64(v: DataView, p: number): number {
+  return v.getInt32(p) * 4294967296 + v.getUint32(p + 4);
+}
+
+export function readBatchInfo(v: DataView, p: number, size: number): BatchInfo {
+  return {
+    position: p,
+    size,
+    baseOffset: int64(v, p + OFF_BASE_OFFSET),
+    lastOffsetDelta: v.getInt32(p + OFF_LAST_OFFSET_DELTA),
+    baseTimestamp: int64(v, p + OFF_BASE_TIMESTAMP),
+    maxTimestamp: int64(v, p + OFF_MAX_TIMESTAMP),
+    attributes: v.getInt16(p + OFF_ATTRIBUTES),
+    producerId: int64(v, p + OFF_PRODUCER_ID),
+    producerEpoch: v.getInt16(p + OFF_PRODUCER_EPOCH),
+    baseSequence: v.getInt32(p + OFF_BASE_SEQUENCE),
+    recordCount: v.getInt32(p + OFF_RECORD_COUNT),
+  };
+}
+
+/**
+ * Checks every batch in a produce request's records: magic 2, lengths that fit
+ * exactly, a sane record count and the CRC-32C. Nothing is copied.
+ */
+export function validateBatches(buf: Uint8Array, verifyCrc = true): ScanResult {
+  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const batches: BatchInfo[] = [];
+  let p = 0;
+  if (buf.length === 0) return { ok: false, reason: "empty records" };
+  while (p < buf.length) {
+    if (buf.length - p < BATCH_HEADER_SIZE) return { ok: false, reason: `truncated batch header at ${p}` };
+    const batchLength = v.getInt32(p + OFF_LENGTH);
+    const size = batchLength + BATCH_OVERHEAD;
+    if (batchLength < BATCH_HEADER_SIZE - BATCH_OVERHEAD || p + size > buf.length) {
+      return { ok: false, reason: `batch length ${batchLength} at ${p} does not fit` };
+    }
+    const magic = v.getInt8(p + OFF_MAGIC);
+    if (magic !== 2) return { ok: false, reason: `magic ${magic} at ${p}` };
+    const info = readBatchInfo(v, p, size);
+    if (info.recordCount < 0 || info.lastOffsetDelta < 0) return { ok: false, reason: `negative record count at ${p}` };
+    if (verifyCrc) {
+      const crc = crc32c(buf, p + OFF_ATTRIBUTES, p + size);
+      if (crc !== v.getUint32(p + OFF_CRC)) return { ok: false, reason: `crc mismatch at ${p}` };
+    }
+    batches.push(info);
+    p += size;
+  }
+  return { ok: true, batches };
+}
+
+/** Rewrites baseOffset in place; the CRC does not cover it, so nothing else changes. */
+export function setBaseOffset(buf: Uint8Array, position: number, offset: number): void {
+  const v = new DataView(buf.buffer, buf.byteOffset + position, 8);
+  const hi = Math.floor(offset / 4294967296);
+  v.setInt32(0, hi);
+  v.setUint32(4, offset - hi * 4294967296);
+}
+
+/** Rewrites the partition leader epoch in place (also outside the CRC). */
+export function setPartitionLeaderEpoch(buf: Uint8Array, position: number, epoch: number): void {
+  new DataView(buf.buffer, buf.byteOffset + position + OFF_LEADER_EPOCH, 4).setInt32(0, epoch);
+}
