@@ -96,6 +96,8 @@ async function main(): Promise<void> {
     const err = e as NodeJS.ErrnoException;
     fail(`cannot listen on ${l.host || "0.0.0.0"}:${l.port}: ${err.code === "EADDRINUSE" ? "address already in use" : err.message}`);
   }
+  // port 0 asks the OS for a free port; clients must be told the real one
+  if (broker.advertised.port === 0) broker.advertised.port = bound.port;
   log.info(
     `kafka ${pkg.version} listening on ${l.name}://${bound.host}:${bound.port} (advertised ${broker.advertised.host}:${broker.advertised.port}), ` +
       `log dir ${config.logDir}, node.id ${config.nodeId}, cluster.id ${storage.clusterId}`,

@@ -26,8 +26,8 @@ const PRIMITIVES = new Set(["int8", "int16", "uint16", "int32", "uint32", "int64
 function defaultOf(f: FieldDef, elemType: string, version: number): () => unknown {
   const nullable = inRange(parseVersions(f.nullableVersions), version);
   const d = f.default;
-  if (f.type.startsWith("[]")) return () => [];
   if (d === "null" && nullable) return () => null;
+  if (f.type.startsWith("[]")) return () => [];
   switch (elemType) {
     case "int8":
     case "int16":

@@ -1,0 +1,162 @@
+// The metadata image: what the broker knows about the cluster, built by
+// replaying __cluster_metadata records in order. Only the record types the
+// broker serves are applied; every other type is ignored, never fatal.
+//
+// Transactions (BeginTransaction .. EndTransaction, e.g. the bootstrap
+// records) are applied only when they end; an aborted or unfinished one is
+// dropped, as Kafka's MetadataLoader does.
+
+import type { Msg } from "../protocol/codec.ts";
+import { uuidHex } from "./uuid.ts";
+
+export interface PartitionInfo {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface TopicInfo {
+  name: string;
+  /** 16 bytes */
+  id: Uint8Array;
+  /** indexed by partition id */
+  partitions: PartitionInfo[];
+}
+
+/** Record types (apiKey) the image applies. */
+export const RecordType = {
+  TOPIC: 2,
+  PARTITION: 3,
+  PARTITION_CHANGE: 5,
+  REMOVE_TOPIC: 9,
+  FEATURE_LEVEL: 12,
+  BEGIN_TRANSACTION: 23,
+  END_TRANSACTION: 24,
+  ABORT_TRANSACTION: 25,
+} as const;
+
+const APPLIED = new Set<number>(Object.values(RecordType));
+
+export function isAppliedRecordType(apiKey: number): boolean {
+  return APPLIED.has(apiKey);
+}
+
+// PartitionChangeRecord sentinels
+const NO_LEADER_CHANGE = -2;
+// Kafka refuses more partitions than this per topic anyway; it guards the array below.
+const MAX_PARTITION_ID = 1_000_000;
+
+export class MetadataImage {
+  clusterId = "";
+  nodeId = -1;
+  /** finalized metadata.version level (FeatureLevelRecord), 0 until one is seen */
+  metadataVersion = 0;
+  /** every finalized feature level, metadata.version included */
+  readonly features = new Map<string, number>();
+  readonly topics = new Map<string, TopicInfo>();
+  readonly topicsById = new Map<string, TopicInfo>();
+
+  private pending: { apiKey: number; data: Msg }[] | null = null;
+
+  /** Applies one decoded record (or buffers it inside a transaction). Returns a warning text for records that did not fit, else null. */
+  replay(apiKey: number, data: Msg): string | null {
+    switch (apiKey) {
+      case RecordType.BEGIN_TRANSACTION: {
+        const warn = this.pending ? "BeginTransactionRecord inside a transaction: the open one is dropped" : null;
+        this.pending = [];
+        return warn;
+      }
+      case RecordType.END_TRANSACTION: {
+        const p = this.pending;
+        this.pending = null;
+        if (!p) return "EndTransactionRecord without a transaction";
+        const warnings = p.map((r) => this.apply(r.apiKey, r.data)).filter((w) => w !== null);
+        return warnings.length ? warnings.join("; ") : null;
+      }
+      case RecordType.ABORT_TRANSACTION:
+        this.pending = null;
+        return null;
+    }
+    if (this.pending) {
+      this.pending.push({ apiKey, data });
+      return null;
+    }
+    return this.apply(apiKey, data);
+  }
+
+  /** True while a transaction is open (after replay: the log ended inside one). */
+  get inTransaction(): boolean {
+    return this.pending !== null;
+  }
+
+  /** Drops an unfinished transaction (end of replay). */
+  abortPending(): void {
+    this.pending = null;
+  }
+
+  private apply(apiKey: number, r: Msg): string | null {
+    switch (apiKey) {
+      case RecordType.TOPIC: {
+        const name = r.name as string;
+        const id = r.topicId as Uint8Array;
+        const t: TopicInfo = { name, id, partitions: [] };
+        this.topics.set(name, t);
+        this.topicsById.set(uuidHex(id), t);
+        return null;
+      }
+      case RecordType.PARTITION: {
+        const t = this.topicsById.get(uuidHex(r.topicId));
+        const id = r.partitionId as number;
+        if (!t) return `PartitionRecord for unknown topic id ${uuidHex(r.topicId)}`;
+        if (id < 0 || id > MAX_PARTITION_ID) return `PartitionRecord with partition id ${id}`;
+        t.partitions[id] = {
+          partition: id,
+          leader: r.leader,
+          leaderEpoch: r.leaderEpoch,
+          partitionEpoch: r.partitionEpoch,
+          replicas: r.replicas,
+          isr: r.isr,
+        };
+        return null;
+      }
+      case RecordType.PARTITION_CHANGE: {
+        const t = this.topicsById.get(uuidHex(r.topicId));
+        const p = t?.partitions[r.partitionId as number];
+        if (!p) return `PartitionChangeRecord for unknown partition ${uuidHex(r.topicId)}-${r.partitionId}`;
+        // as PartitionRegistration.merge: a leader change bumps the leader epoch; every change bumps the partition epoch
+        if (r.leader !== NO_LEADER_CHANGE) {
+          p.leader = r.leader;
+          p.leaderEpoch++;
+        }
+        // null (absent) means unchanged. Empty is read the same way: the codec
+        // currently decodes absent nullable arrays as [], and an empty list is
+        // never a real change here (only ELR, which we do not model, empties the ISR).
+        if (r.isr !== null && r.isr.length > 0) p.isr = r.isr;
+        if (r.replicas !== null && r.replicas.length > 0) p.replicas = r.replicas;
+        p.partitionEpoch++;
+        return null;
+      }
+      case RecordType.REMOVE_TOPIC: {
+        const key = uuidHex(r.topicId);
+        const t = this.topicsById.get(key);
+        if (!t) return `RemoveTopicRecord for unknown topic id ${key}`;
+        this.topicsById.delete(key);
+        if (this.topics.get(t.name) === t) this.topics.delete(t.name);
+        return null;
+      }
+      case RecordType.FEATURE_LEVEL: {
+        const name = r.name as string;
+        const level = r.featureLevel as number;
+        // level 0 removes a feature
+        if (level === 0) this.features.delete(name);
+        else this.features.set(name, level);
+        if (name === "metadata.version") this.metadataVersion = level;
+        return null;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,210 @@
+// The single node's controller side: formats a log dir the way
+// `kafka-storage format` plus a first start would, replays the metadata log
+// into the image, and turns topic creation into metadata records.
+//
+// Formatting writes meta.properties and a metadata log whose first batch holds
+// the bootstrap records, as the fixture written by Kafka 3.8 shows:
+//   BeginTransaction("Bootstrap records"), FeatureLevel(metadata.version),
+//   ZkMigrationState(NONE), EndTransaction
+// or, when <logdir>/bootstrap.checkpoint exists (written by Kafka's own
+// `kafka-storage format`), its records wrapped the same way.
+
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Msg } from "../protocol/codec.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { isAppliedRecordType, MetadataImage, type TopicInfo } from "./image.ts";
+import { decodeMetadataRecord, encodeMetadataRecord, MetadataLog, readCheckpointValues } from "./log.ts";
+import { readMetaProperties, readPartitionMetadata, writeMetaProperties, writePartitionMetadata, type MetaProperties } from "./properties.ts";
+import {
+  AbortTransactionRecord,
+  BeginTransactionRecord,
+  EndTransactionRecord,
+  FeatureLevelRecord,
+  PartitionRecord,
+  TopicRecord,
+  ZkMigrationStateRecord,
+} from "./records.ts";
+import { METADATA_TOPIC_ID, randomUuid, uuidFromBase64, uuidToBase64 } from "./uuid.ts";
+
+export const METADATA_DIR = "__cluster_metadata-0";
+export const METADATA_TOPIC = "__cluster_metadata";
+/** metadata.version written when formatting: 20 = 3.8-IV0, what the Kafka-written fixture carries. */
+export const DEFAULT_METADATA_VERSION = 20;
+/** 3.7-IV2: PartitionRecord v1 (with Directories) from this level on. */
+const MV_DIRECTORY_ASSIGNMENT = 17;
+/** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP bounds one creation to this many records. */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+const MAX_TOPIC_NAME_LENGTH = 249;
+
+/** A refused metadata change, with the Kafka error code the API should answer. */
+export class MetadataError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Kafka's Topic.validate: the reason a name is illegal, or null when it is fine. */
+export function validateTopicName(name: string): string | null {
+  if (name.length === 0) return "Topic name is illegal, it can't be empty";
+  if (name === "." || name === "..") return 'Topic name cannot be "." or ".."';
+  if (name.length > MAX_TOPIC_NAME_LENGTH) return `Topic name is illegal, it can't be longer than ${MAX_TOPIC_NAME_LENGTH} characters, topic name: ${name}`;
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
+  return null;
+}
+
+export interface MetadataStoreOptions {
+  logDir: string;
+  nodeId: number;
+  warn?: (message: string) => void;
+}
+
+export class MetadataStore {
+  private constructor(
+    readonly logDir: string,
+    readonly image: MetadataImage,
+    readonly meta: MetaProperties,
+    readonly directoryId: Uint8Array,
+    private readonly log: MetadataLog,
+    /** true when this open wrote the bootstrap records: the metadata log was missing or empty */
+    readonly bootstrapped: boolean,
+  ) {}
+
+  get clusterId(): string {
+    return this.meta.clusterId;
+  }
+
+  /** Formats `logDir` if needed, then replays its metadata log. Throws on a node.id mismatch. */
+  static open(opts: MetadataStoreOptions): MetadataStore {
+    const warn = opts.warn ?? console.warn;
+    const { logDir, nodeId } = opts;
+    mkdirSync(logDir, { recursive: true });
+
+    let meta = readMetaProperties(logDir);
+    if (meta === null) {
+      meta = { version: 1, clusterId: uuidToBase64(randomUuid()), nodeId, directoryId: uuidToBase64(randomUuid()) };
+      writeMetaProperties(logDir, meta);
+    } else if (meta.nodeId !== nodeId) {
+      throw new Error(`node.id ${nodeId} in the configuration does not match node.id ${meta.nodeId} in ${join(logDir, "meta.properties")}`);
+    }
+    let directoryId = meta.directoryId !== null ? uuidFromBase64(meta.directoryId) : null;
+    if (directoryId === null) {
+      // dirs formatted before Kafka 3.7 have none; Kafka adds one on start too
+      directoryId = randomUuid();
+      meta = { ...meta, directoryId: uuidToBase64(directoryId) };
+      writeMetaProperties(logDir, meta);
+    }
+
+    const image = new MetadataImage();
+    image.clusterId = meta.clusterId;
+    image.nodeId = nodeId;
+    const metaDir = join(logDir, METADATA_DIR);
+    const log = MetadataLog.open(
+      metaDir,
+      (offset, rec) => {
+        if (rec.data === null) return;
+        const w = image.replay(rec.apiKey, rec.data);
+        if (w) warn(`metadata record at offset ${offset}: ${w}`);
+      },
+      isAppliedRecordType,
+      warn,
+    );
+    if (readPartitionMetadata(metaDir) === null) writePartitionMetadata(metaDir, METADATA_TOPIC_ID);
+
+    const store = new MetadataStore(logDir, image, meta, directoryId, log, log.replayedRecords === 0);
+    if (image.inTransaction) {
+      // the log ended inside a transaction: close it so later records stand on their own, as a new Kafka leader does
+      warn("metadata log ends inside a transaction; aborting it");
+      image.abortPending();
+      store.appendAndApply([encodeMetadataRecord(AbortTransactionRecord, 0, { reason: "unfinished at startup" })]);
+    }
+    if (store.bootstrapped) store.writeBootstrap(warn);
+    if (image.metadataVersion === 0) {
+      warn(`no metadata.version in the metadata log; assuming ${DEFAULT_METADATA_VERSION}`);
+      image.metadataVersion = DEFAULT_METADATA_VERSION;
+    }
+    return store;
+  }
+
+  private writeBootstrap(warn: (m: string) => void): void {
+    const checkpoint = join(this.logDir, "bootstrap.checkpoint");
+    const inner = existsSync(checkpoint)
+      ? readCheckpointValues(checkpoint, warn)
+      : [
+          encodeMetadataRecord(FeatureLevelRecord, 0, { name: "metadata.version", featureLevel: DEFAULT_METADATA_VERSION }),
+          encodeMetadataRecord(ZkMigrationStateRecord, 0, { zkMigrationState: 0 }),
+        ];
+    this.appendAndApply([
+      encodeMetadataRecord(BeginTransactionRecord, 0, { name: "Bootstrap records" }),
+      ...inner,
+      encodeMetadataRecord(EndTransactionRecord, 0, {}),
+    ]);
+  }
+
+  /** Writes record values as one batch, then replays them into the image (one code path for log and image). */
+  private appendAndApply(values: Uint8Array[]): void {
+    const base = this.log.appendValues(values);
+    values.forEach((v, i) => {
+      const rec = decodeMetadataRecord(v, isAppliedRecordType);
+      if (rec.data === null) return;
+      const w = this.image.replay(rec.apiKey, rec.data);
+      if (w) console.warn(`metadata record at offset ${base + i}: ${w}`);
+    });
+  }
+
+  /**
+   * Creates a topic with a fresh id: one TopicRecord and one PartitionRecord
+   * per partition, led by this node, in one batch. Throws MetadataError.
+   * Partition directories are the storage layer's business.
+   */
+  createTopic(name: string, numPartitions: number): TopicInfo {
+    const invalid = validateTopicName(name);
+    if (invalid) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
+    if (name === METADATA_TOPIC) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Creation of internal topic ${name} is prohibited.`);
+    if (this.image.topics.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    // '.' and '_' collide in metric names, so Kafka refuses names that differ only there
+    const norm = name.replaceAll(".", "_");
+    for (const other of this.image.topics.keys()) {
+      if (other.replaceAll(".", "_") === norm) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${other}`);
+    }
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+      throw new MetadataError(ErrorCode.INVALID_PARTITIONS, "Number of partitions was set to an invalid non-positive value.");
+    }
+    if (numPartitions > MAX_PARTITIONS_PER_TOPIC) {
+      throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${numPartitions} is above the limit of ${MAX_PARTITIONS_PER_TOPIC}.`);
+    }
+    return this.addTopic(name, randomUuid(), numPartitions);
+  }
+
+  /** Records a topic whose id is already known (found on disk); no name checks beyond existence. */
+  addTopic(name: string, id: Uint8Array, numPartitions: number): TopicInfo {
+    if (this.image.topics.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    const nodeId = this.image.nodeId;
+    const pv = this.image.metadataVersion >= MV_DIRECTORY_ASSIGNMENT ? 1 : 0;
+    const values = [encodeMetadataRecord(TopicRecord, 0, { name, topicId: id })];
+    for (let p = 0; p < numPartitions; p++) {
+      const rec: Msg = {
+        partitionId: p,
+        topicId: id,
+        replicas: [nodeId],
+        isr: [nodeId],
+        removingReplicas: [],
+        addingReplicas: [],
+        leader: nodeId,
+        leaderEpoch: 0,
+        partitionEpoch: 0,
+        directories: [this.directoryId],
+      };
+      values.push(encodeMetadataRecord(PartitionRecord, pv, rec));
+    }
+    this.appendAndApply(values);
+    return this.image.topics.get(name)!;
+  }
+
+  close(): void {
+    this.log.close();
+  }
+}

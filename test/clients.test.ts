@@ -1,0 +1,108 @@
+// Real clients against the compiled ./kafka: kafkajs produces keyed messages
+// with headers and its admin client reads the offsets back (ListOffsets);
+// kcat (librdkafka) lists metadata, produces, and consumes everything back from
+// the beginning, compared byte for byte with keys, headers and offsets.
+// kcat is a Debian package: without it these tests skip, except when
+// KAFKA_REQUIRE_CLIENTS=1 (CI), where its absence fails.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Kafka, logLevel } from "kafkajs";
+import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
+
+const KCAT = Bun.which("kcat");
+const REQUIRED = process.env.KAFKA_REQUIRE_CLIENTS === "1";
+
+let dir: string;
+let kafka: RunningKafka;
+let broker: string;
+
+beforeAll(async () => {
+  dir = tempDir();
+  kafka = await startKafka(dir, ["--override", "num.partitions=3"]);
+  broker = `127.0.0.1:${kafka.port}`;
+});
+
+afterAll(async () => {
+  expect(await kafka.stop()).toBe(0);
+  removeDir(dir);
+});
+
+async function kcat(args: string[], input?: string): Promise<string> {
+  const p = Bun.spawn([KCAT!, "-b", broker, ...args], { stdin: input === undefined ? "ignore" : "pipe", stdout: "pipe", stderr: "pipe" });
+  if (input !== undefined && p.stdin) {
+    p.stdin.write(input);
+    await p.stdin.end();
+  }
+  const killer = setTimeout(() => p.kill("SIGKILL"), 20000);
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  clearTimeout(killer);
+  if (code !== 0) throw new Error(`kcat ${args.join(" ")} exited ${code}: ${err}`);
+  return out;
+}
+
+const messages = Array.from({ length: 20 }, (_, i) => ({
+  key: `key-${i}`,
+  value: `value-${i}-${"x".repeat(i * 10)}`,
+  headers: { "trace-id": `t${i}`, source: "kafkajs" },
+}));
+
+describe("kafkajs", () => {
+  test("produces keyed messages with headers; admin reads the offsets back", async () => {
+    const client = new Kafka({ clientId: "e2e-kafkajs", brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+    const producer = client.producer({ allowAutoTopicCreation: true });
+    const admin = client.admin();
+    await producer.connect();
+    await admin.connect();
+    try {
+      const res = await producer.send({ topic: "js", acks: -1, messages: messages.map((m) => ({ ...m, partition: 0 })) });
+      expect(res[0]).toMatchObject({ topicName: "js", partition: 0, errorCode: 0, baseOffset: "0" });
+      await producer.send({ topic: "js", messages: [{ key: "p1", value: "on partition 1", partition: 1 }] });
+      const offsets = await admin.fetchTopicOffsets("js");
+      offsets.sort((a, b) => a.partition - b.partition);
+      expect(offsets.map((o) => [o.partition, o.low, o.high])).toEqual([
+        [0, "0", "20"],
+        [1, "0", "1"],
+        [2, "0", "0"],
+      ]);
+      const byTime = await admin.fetchTopicOffsetsByTimestamp("js", 0);
+      expect(byTime.find((o) => o.partition === 0)!.offset).toBe("0");
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+});
+
+describe.skipIf(!KCAT && !REQUIRED)("kcat (librdkafka)", () => {
+  test("kcat is installed", () => {
+    expect(KCAT).toBeTruthy();
+  });
+
+  test("-L lists the broker and the topics", async () => {
+    const out = await kcat(["-L", "-t", "js"]);
+    expect(out).toContain(`broker 1 at 127.0.0.1:${kafka.port} (controller)`);
+    expect(out).toMatch(/topic "js" with 3 partitions/);
+  });
+
+  test("consumes what kafkajs produced, byte for byte with keys, headers and offsets", async () => {
+    const out = await kcat(["-C", "-t", "js", "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%o|%k|%s|%h\\n"]);
+    const lines = out.trimEnd().split("\n");
+    expect(lines).toEqual(messages.map((m, i) => `${i}|${m.key}|${m.value}|trace-id=${m.headers["trace-id"]},source=kafkajs`));
+  });
+
+  test("produces with keys and headers, then consumes them back from the beginning", async () => {
+    const input = Array.from({ length: 100 }, (_, i) => `k${i}\t${"v".repeat(i)}${i}`).join("\n") + "\n";
+    await kcat(["-P", "-t", "kc", "-p", "1", "-K", "\t", "-H", "h1=one", "-H", "h2=two"], input);
+    const out = await kcat(["-C", "-t", "kc", "-p", "1", "-o", "beginning", "-e", "-q", "-f", "%o|%k|%s|%h\\n"]);
+    const lines = out.trimEnd().split("\n");
+    expect(lines).toHaveLength(100);
+    expect(lines).toEqual(Array.from({ length: 100 }, (_, i) => `${i}|k${i}|${"v".repeat(i)}${i}|h1=one,h2=two`));
+  });
+
+  test("compressed batches pass through untouched", async () => {
+    const input = Array.from({ length: 200 }, (_, i) => `m${i}`).join("\n") + "\n";
+    await kcat(["-P", "-t", "kz", "-p", "0", "-z", "gzip"], input);
+    const out = await kcat(["-C", "-t", "kz", "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%o:%s\\n"]);
+    expect(out.trimEnd().split("\n")).toEqual(Array.from({ length: 200 }, (_, i) => `${i}:m${i}`));
+  });
+});
