@@ -1,3 +1,4 @@
+import { log } from "../src/log.ts";
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,9 +30,9 @@ async function storage(nodeId = 1): Promise<Storage> {
 function closeAll(): void {
   for (const s of open.splice(0)) s.close();
 }
-/** Runs fn with console.warn captured; returns the warnings. */
+/** Runs fn with console.warn (the broker log) captured; returns the warnings. */
 async function warnings(fn: () => unknown): Promise<string[]> {
-  const spy = spyOn(console, "warn").mockImplementation(() => {});
+  const spy = spyOn(log, "warn").mockImplementation(() => {});
   try {
     await fn();
     return spy.mock.calls.map((c) => String(c[0]));

@@ -1,3 +1,4 @@
+import { log as logger } from "../src/log.ts";
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -172,7 +173,7 @@ describe("PartitionLog", () => {
     const good = statSync(file).size;
     const next = produce({ n: 3 }).buf;
     appendFileSync(file, next.subarray(0, next.length - 5)); // a crash mid-write
-    const warn = spyOn(console, "warn").mockImplementation(() => {});
+    const warn = spyOn(logger, "warn").mockImplementation(() => {});
     try {
       log = open();
       expect(warn).toHaveBeenCalledTimes(1);
@@ -195,7 +196,7 @@ describe("PartitionLog", () => {
     const bytes = readFileSync(file);
     bytes[bytes.length - 1]! ^= 0xff;
     writeFileSync(file, Buffer.concat([bytes, Buffer.alloc(100)]));
-    const warn = spyOn(console, "warn").mockImplementation(() => {});
+    const warn = spyOn(logger, "warn").mockImplementation(() => {});
     try {
       log = open();
       expect(warn).toHaveBeenCalledTimes(1);

@@ -9,6 +9,7 @@
 // follow valid data. Appends are one batch per call, written and fsynced
 // before returning: metadata changes are rare and must survive a crash.
 
+import { log } from "../log.ts";
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { codecFor, type Msg } from "../protocol/codec.ts";
@@ -110,7 +111,7 @@ export function segmentFileName(baseOffset: number, suffix = ".log"): string {
 }
 
 /** Reads the metadata record values of a snapshot file (bootstrap.checkpoint or <end>-<epoch>.checkpoint). */
-export function readCheckpointValues(path: string, warn: (m: string) => void = console.warn): Uint8Array[] {
+export function readCheckpointValues(path: string, warn: (m: string) => void = log.warn): Uint8Array[] {
   const buf = new Uint8Array(readFileSync(path));
   const scan = scanFile(buf);
   if (scan.error) warn(`${path}: ${scan.error}; using the records before it`);
@@ -137,7 +138,7 @@ export class MetadataLog {
    * `onRecord` gets every metadata record in offset order, its body decoded
    * when `wanted(apiKey)`. Records that do not decode are skipped with a warning.
    */
-  static open(dir: string, onRecord: (offset: number, rec: MetadataRecord) => void, wanted?: (apiKey: number) => boolean, warn: (m: string) => void = console.warn): MetadataLog {
+  static open(dir: string, onRecord: (offset: number, rec: MetadataRecord) => void, wanted?: (apiKey: number) => boolean, warn: (m: string) => void = log.warn): MetadataLog {
     mkdirSync(dir, { recursive: true });
     const names = readdirSync(dir);
     let count = 0;

@@ -9,6 +9,7 @@
 // or, when <logdir>/bootstrap.checkpoint exists (written by Kafka's own
 // `kafka-storage format`), its records wrapped the same way.
 
+import { log as logger } from "../log.ts";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Msg } from "../protocol/codec.ts";
@@ -79,7 +80,7 @@ export class MetadataStore {
 
   /** Formats `logDir` if needed, then replays its metadata log. Throws on a node.id mismatch. */
   static open(opts: MetadataStoreOptions): MetadataStore {
-    const warn = opts.warn ?? console.warn;
+    const warn = opts.warn ?? logger.warn;
     const { logDir, nodeId } = opts;
     mkdirSync(logDir, { recursive: true });
 
@@ -151,7 +152,7 @@ export class MetadataStore {
       const rec = decodeMetadataRecord(v, isAppliedRecordType);
       if (rec.data === null) return;
       const w = this.image.replay(rec.apiKey, rec.data);
-      if (w) console.warn(`metadata record at offset ${base + i}: ${w}`);
+      if (w) logger.warn(`metadata record at offset ${base + i}: ${w}`);
     });
   }
 

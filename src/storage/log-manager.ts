@@ -21,6 +21,7 @@ import { readPartitionMetadata } from "../metadata/properties.ts";
 import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, MetadataStore, validateTopicName } from "../metadata/store.ts";
 import { randomUuid, uuidEquals, uuidHex } from "../metadata/uuid.ts";
 import { PartitionLog } from "./partition-log.ts";
+import { log } from "../log.ts";
 
 export interface StorageConfig {
   logDir: string;
@@ -37,7 +38,7 @@ const PARTITION_DIR_RE = /^(.+)-(\d{1,9})$/;
 
 export class Storage {
   private readonly logs = new Map<string, PartitionLog[]>();
-  private readonly warn = (m: string) => console.warn(m);
+  private readonly warn = (m: string) => log.warn(m);
 
   private constructor(
     readonly cfg: StorageConfig,
@@ -54,7 +55,7 @@ export class Storage {
 
   /** Formats the log dir if needed, replays the metadata log and opens every known partition's log. */
   static async open(cfg: StorageConfig): Promise<Storage> {
-    const s = new Storage(cfg, MetadataStore.open({ logDir: cfg.logDir, nodeId: cfg.nodeId, warn: (m) => console.warn(m) }));
+    const s = new Storage(cfg, MetadataStore.open({ logDir: cfg.logDir, nodeId: cfg.nodeId, warn: (m) => log.warn(m) }));
     if (s.metadata.bootstrapped) s.adoptPartitionDirs();
     for (const t of s.image.topics.values()) s.openTopic(t);
     s.warnStrays();

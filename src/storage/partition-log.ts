@@ -10,6 +10,7 @@
 // magic and offset order everywhere and the CRC of the last batch (where a
 // crash tears writes); a bad tail is truncated with one warning.
 
+import { log } from "../log.ts";
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { FileSlice } from "../protocol/writer.ts";
@@ -140,7 +141,7 @@ export class PartitionLog {
 
   /** Opens the log in `dir`, creating the directory, partition.metadata and a first empty segment when missing. */
   static open(dir: string, opts: PartitionLogOptions): PartitionLog {
-    const warn = opts.warn ?? console.warn;
+    const warn = opts.warn ?? log.warn;
     mkdirSync(dir, { recursive: true });
     if (opts.topicId) {
       const onDisk = readPartitionMetadata(dir);
