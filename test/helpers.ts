@@ -53,9 +53,9 @@ class FakeSocket {
   written: Uint8Array[] = [];
   ended = false;
   data: unknown;
-  write(b: Uint8Array): number {
-    this.written.push(b.slice());
-    return b.length;
+  write(b: Uint8Array, offset = 0, length = b.length - offset): number {
+    this.written.push(b.slice(offset, offset + length));
+    return length;
   }
   end(): void {
     this.ended = true;

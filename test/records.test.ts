@@ -1,3 +1,4 @@
+import { crc32c, crc32cTable, enableNativeCrc32c } from "../src/records/crc32c.ts";
 import { describe, expect, test } from "bun:test";
 import { ATTR_CONTROL, ATTR_TRANSACTIONAL, validateBatches } from "../src/records/batch.ts";
 import { buildBatch, controlRecordKey, controlRecordType, ControlType, decodeRecords, isControlBatch } from "../src/records/record.ts";
@@ -120,4 +121,22 @@ describe("record batches", () => {
     expect(scan.ok && isControlBatch(scan.batches[0]!.attributes)).toBe(true);
     expect(controlRecordType(decodeRecords(b)[0]!)).toBe(ControlType.COMMIT);
   }, 2000);
+});
+
+describe("CRC-32C implementations", () => {
+  test("the table version matches the standard check value", () => {
+    expect(crc32cTable(new TextEncoder().encode("123456789"))).toBe(0xe3069283);
+  });
+
+  test("the SSE4.2 version (where the CPU has it) matches the table version at every length and offset", () => {
+    const which = enableNativeCrc32c();
+    expect(["sse4.2", "table"]).toContain(which);
+    const buf = new Uint8Array(4096).map((_, i) => (i * 131 + 17) & 0xff);
+    for (let len = 0; len < 300; len += 7) {
+      for (const start of [0, 1, 5, 64]) {
+        expect(crc32c(buf, start, start + len)).toBe(crc32cTable(buf, start, start + len));
+      }
+    }
+    expect(crc32c(buf)).toBe(crc32cTable(buf));
+  });
 });

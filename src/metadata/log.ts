@@ -77,7 +77,7 @@ function scanFile(buf: Uint8Array): Scan {
     if (size < BATCH_HEADER_SIZE || p + size > buf.length) return { batches, end: p, error: `batch at ${p} of ${size} bytes does not fit` };
     if (v.getInt8(p + OFF_MAGIC) !== 2) return { batches, end: p, error: `magic ${v.getInt8(p + OFF_MAGIC)} at ${p}` };
     if (crc32c(buf, p + OFF_ATTRIBUTES, p + size) !== v.getUint32(p + OFF_CRC)) return { batches, end: p, error: `crc mismatch at ${p}` };
-    const info = readBatchInfo(v, p, size);
+    const info = readBatchInfo(buf, p, size);
     if (info.lastOffsetDelta < 0) return { batches, end: p, error: `negative lastOffsetDelta at ${p}` };
     batches.push(info);
     p += size;

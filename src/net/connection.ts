@@ -30,9 +30,12 @@ interface Slot {
 
 export class Connection {
   private inBuf = new Uint8Array(0);
+  private inView = new DataView(this.inBuf.buffer);
   private inLen = 0;
   private readonly queue: Slot[] = [];
   private readonly out = new Writer(64 * 1024);
+  /** bytes at the start of `out` already handed to the socket */
+  private outSent = 0;
   private closed = false;
   private paused = false;
   /** requests decoded but not yet answered (for graceful shutdown) */
@@ -55,6 +58,7 @@ export class Connection {
     }
     const end = data === chunk ? chunk.length : this.inLen;
     const maxFrame = this.broker.config.socketRequestMaxBytes;
+    let view: DataView | undefined;
     let p = start;
     while (end - p >= 4) {
       const size = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
@@ -63,7 +67,8 @@ export class Connection {
         return this.close();
       }
       if (end - p - 4 < size) break;
-      this.handleFrame(data, p + 4, p + 4 + size);
+      view ??= data === this.inBuf ? this.inView : new DataView(data.buffer, data.byteOffset, data.byteLength);
+      this.handleFrame(data, p + 4, p + 4 + size, view);
       if (this.closed) return;
       p += 4 + size;
     }
@@ -83,13 +88,14 @@ export class Connection {
       const next = new Uint8Array(Math.max(need, this.inBuf.length * 2, 64 * 1024));
       next.set(this.inBuf.subarray(0, this.inLen));
       this.inBuf = next;
+      this.inView = new DataView(next.buffer);
     }
     this.inBuf.set(bytes, this.inLen);
     this.inLen = need;
   }
 
-  private handleFrame(buf: Uint8Array, start: number, end: number): void {
-    const r = new Reader(buf, start, end);
+  private handleFrame(buf: Uint8Array, start: number, end: number, view: DataView): void {
+    const r = new Reader(buf, start, end, view);
     let header: RequestHeader;
     try {
       header = readRequestHeader(r);
@@ -159,6 +165,12 @@ export class Connection {
       const slot = this.queue.shift()!;
       if (slot.response === null || this.closed) continue;
       const w = this.out;
+      // reclaim the sent head before it costs more than a move of the unsent tail
+      if (this.outSent > 0 && this.outSent >= w.pos - this.outSent) {
+        w.buf.copyWithin(0, this.outSent, w.pos);
+        w.pos -= this.outSent;
+        this.outSent = 0;
+      }
       const sizeAt = w.reserveInt32();
       const flexibleHeader = slot.header.apiKey !== API_VERSIONS_KEY && isFlexible(slot.handler.response, slot.version);
       writeResponseHeader(w, slot.header.correlationId, flexibleHeader);
@@ -169,24 +181,22 @@ export class Connection {
 
   /** Writes what is buffered; keeps the unsent tail for the drain event. */
   flush(): void {
-    if (this.closed || this.out.pos === 0) return;
-    const bytes = this.out.finish();
-    const n = this.socket.write(bytes);
-    if (n >= bytes.length) {
+    if (this.closed || this.out.pos === this.outSent) return;
+    const n = this.socket.write(this.out.buf, this.outSent, this.out.pos - this.outSent);
+    this.outSent += Math.max(n, 0);
+    if (this.outSent >= this.out.pos) {
       this.out.reset();
-    } else {
-      const sent = Math.max(n, 0);
-      this.out.buf.copyWithin(0, sent, this.out.pos);
-      this.out.pos -= sent;
+      this.outSent = 0;
     }
     this.applyBackPressure();
   }
 
   private applyBackPressure(): void {
-    if (!this.paused && this.out.pos > OUTPUT_HIGH_WATER) {
+    const unsent = this.out.pos - this.outSent;
+    if (!this.paused && unsent > OUTPUT_HIGH_WATER) {
       this.paused = true;
       this.socket.pause();
-    } else if (this.paused && this.out.pos < OUTPUT_HIGH_WATER / 4) {
+    } else if (this.paused && unsent < OUTPUT_HIGH_WATER / 4) {
       this.paused = false;
       this.socket.resume();
     }
@@ -197,7 +207,7 @@ export class Connection {
   }
 
   get idle(): boolean {
-    return this.pending === 0 && this.out.pos === 0;
+    return this.pending === 0 && this.out.pos === this.outSent;
   }
 
   close(): void {

@@ -10,8 +10,9 @@ export class Reader {
   readonly view: DataView;
   pos: number;
 
-  constructor(readonly buf: Uint8Array, offset = 0, readonly end = buf.length) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  /** `view` may be passed when the caller already has one over `buf` (one per socket read, not per frame). */
+  constructor(readonly buf: Uint8Array, offset = 0, readonly end = buf.length, view?: DataView) {
+    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = offset;
   }
 

@@ -50,23 +50,46 @@ export interface BatchInfo {
 
 export type ScanResult = { ok: true; batches: BatchInfo[] } | { ok: false; reason: string };
 
-function int64(v: DataView, p: number): number {
-  return v.getInt32(p) * 4294967296 + v.getUint32(p + 4);
+// Byte-wise big-endian access: record bytes arrive in a fresh socket buffer per
+// read, and a DataView over each (which touches .buffer) costs more than this.
+export function int16At(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16)) >> 16;
+}
+export function int32At(b: Uint8Array, p: number): number {
+  return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+}
+export function uint32At(b: Uint8Array, p: number): number {
+  return int32At(b, p) >>> 0;
+}
+export function int64At(b: Uint8Array, p: number): number {
+  return int32At(b, p) * 4294967296 + uint32At(b, p + 4);
+}
+export function setInt64At(b: Uint8Array, p: number, v: number): void {
+  const hi = Math.floor(v / 4294967296);
+  const lo = v - hi * 4294967296;
+  b[p] = hi >>> 24;
+  b[p + 1] = hi >>> 16;
+  b[p + 2] = hi >>> 8;
+  b[p + 3] = hi;
+  b[p + 4] = lo >>> 24;
+  b[p + 5] = lo >>> 16;
+  b[p + 6] = lo >>> 8;
+  b[p + 7] = lo;
 }
 
-export function readBatchInfo(v: DataView, p: number, size: number): BatchInfo {
+export function readBatchInfo(b: Uint8Array, p: number, size: number): BatchInfo {
   return {
     position: p,
     size,
-    baseOffset: int64(v, p + OFF_BASE_OFFSET),
-    lastOffsetDelta: v.getInt32(p + OFF_LAST_OFFSET_DELTA),
-    baseTimestamp: int64(v, p + OFF_BASE_TIMESTAMP),
-    maxTimestamp: int64(v, p + OFF_MAX_TIMESTAMP),
-    attributes: v.getInt16(p + OFF_ATTRIBUTES),
-    producerId: int64(v, p + OFF_PRODUCER_ID),
-    producerEpoch: v.getInt16(p + OFF_PRODUCER_EPOCH),
-    baseSequence: v.getInt32(p + OFF_BASE_SEQUENCE),
-    recordCount: v.getInt32(p + OFF_RECORD_COUNT),
+    baseOffset: int64At(b, p + OFF_BASE_OFFSET),
+    lastOffsetDelta: int32At(b, p + OFF_LAST_OFFSET_DELTA),
+    baseTimestamp: int64At(b, p + OFF_BASE_TIMESTAMP),
+    maxTimestamp: int64At(b, p + OFF_MAX_TIMESTAMP),
+    attributes: int16At(b, p + OFF_ATTRIBUTES),
+    producerId: int64At(b, p + OFF_PRODUCER_ID),
+    producerEpoch: int16At(b, p + OFF_PRODUCER_EPOCH),
+    baseSequence: int32At(b, p + OFF_BASE_SEQUENCE),
+    recordCount: int32At(b, p + OFF_RECORD_COUNT),
   };
 }
 
@@ -75,24 +98,23 @@ export function readBatchInfo(v: DataView, p: number, size: number): BatchInfo {
  * exactly, a sane record count and the CRC-32C. Nothing is copied.
  */
 export function validateBatches(buf: Uint8Array, verifyCrc = true): ScanResult {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const batches: BatchInfo[] = [];
   let p = 0;
   if (buf.length === 0) return { ok: false, reason: "empty records" };
   while (p < buf.length) {
     if (buf.length - p < BATCH_HEADER_SIZE) return { ok: false, reason: `truncated batch header at ${p}` };
-    const batchLength = v.getInt32(p + OFF_LENGTH);
+    const batchLength = int32At(buf, p + OFF_LENGTH);
     const size = batchLength + BATCH_OVERHEAD;
     if (batchLength < BATCH_HEADER_SIZE - BATCH_OVERHEAD || p + size > buf.length) {
       return { ok: false, reason: `batch length ${batchLength} at ${p} does not fit` };
     }
-    const magic = v.getInt8(p + OFF_MAGIC);
+    const magic = (buf[p + OFF_MAGIC]! << 24) >> 24;
     if (magic !== 2) return { ok: false, reason: `magic ${magic} at ${p}` };
-    const info = readBatchInfo(v, p, size);
+    const info = readBatchInfo(buf, p, size);
     if (info.recordCount < 0 || info.lastOffsetDelta < 0) return { ok: false, reason: `negative record count at ${p}` };
     if (verifyCrc) {
       const crc = crc32c(buf, p + OFF_ATTRIBUTES, p + size);
-      if (crc !== v.getUint32(p + OFF_CRC)) return { ok: false, reason: `crc mismatch at ${p}` };
+      if (crc !== uint32At(buf, p + OFF_CRC)) return { ok: false, reason: `crc mismatch at ${p}` };
     }
     batches.push(info);
     p += size;
@@ -102,13 +124,14 @@ export function validateBatches(buf: Uint8Array, verifyCrc = true): ScanResult {
 
 /** Rewrites baseOffset in place; the CRC does not cover it, so nothing else changes. */
 export function setBaseOffset(buf: Uint8Array, position: number, offset: number): void {
-  const v = new DataView(buf.buffer, buf.byteOffset + position, 8);
-  const hi = Math.floor(offset / 4294967296);
-  v.setInt32(0, hi);
-  v.setUint32(4, offset - hi * 4294967296);
+  setInt64At(buf, position + OFF_BASE_OFFSET, offset);
 }
 
 /** Rewrites the partition leader epoch in place (also outside the CRC). */
 export function setPartitionLeaderEpoch(buf: Uint8Array, position: number, epoch: number): void {
-  new DataView(buf.buffer, buf.byteOffset + position + OFF_LEADER_EPOCH, 4).setInt32(0, epoch);
+  const p = position + OFF_LEADER_EPOCH;
+  buf[p] = epoch >>> 24;
+  buf[p + 1] = epoch >>> 16;
+  buf[p + 2] = epoch >>> 8;
+  buf[p + 3] = epoch;
 }

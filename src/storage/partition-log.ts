@@ -26,6 +26,7 @@ import {
   OFF_LENGTH,
   OFF_MAGIC,
   OFF_MAX_TIMESTAMP,
+  int64At,
   setBaseOffset,
   type BatchInfo,
 } from "../records/batch.ts";
@@ -216,10 +217,9 @@ export class PartitionLog {
       throw e;
     }
     // max timestamps are read from the bytes: the caller may have set LogAppendTime after validating
-    const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     let off = baseOffset;
     for (const b of batches) {
-      seg.push(off, b.lastOffsetDelta, seg.size + b.position, b.size, int64(v, b.position + OFF_MAX_TIMESTAMP));
+      seg.push(off, b.lastOffsetDelta, seg.size + b.position, b.size, int64At(buf, b.position + OFF_MAX_TIMESTAMP));
       this.trackMax(seg, seg.count - 1);
       off += b.lastOffsetDelta + 1;
     }
