@@ -1,0 +1,494 @@
+/*
+ * loadgen.c - librdkafka load generator for bench/run.ts.
+ *
+ *   gcc -O2 -o loadgen loadgen.c -lrdkafka -lpthread
+ *
+ *   loadgen produce -b HOST:PORT -t TOPIC -n N -s SIZE -a 1|all -l LINGER_MS -P PARTS [-S]
+ *   loadgen consume -b HOST:PORT -t TOPIC -n N -P PARTS
+ *   loadgen e2e     -b HOST:PORT -t TOPIC -r RATE -d SECS -s SIZE -P PARTS [-l LINGER_MS] [-w WARMUP_SECS]
+ *   loadgen version
+ *   common: [-T LIMIT_SECS (120)] [-X key=value]...
+ *
+ * produce: N messages, partition i*PARTS/N for message i (equal contiguous
+ *   shares, like a sticky partitioner); timed from the first produce() to
+ *   the last delivery report. -S: one message at a time (linger 0), waiting
+ *   for its delivery report; reports produce()->report latency percentiles.
+ * consume: assign() every partition at offset 0 (no group join), read N
+ *   messages; timed from the first message to the last. Also counts offset
+ *   anomalies (an offset that is not previous+1 within a partition).
+ * e2e: a producer paced at RATE msg/s (1 ms ticks, one partition per tick,
+ *   rotating) writes a CLOCK_MONOTONIC timestamp into each payload; a
+ *   consumer (own rd_kafka_t, own thread) tails the topic from offset 0 and
+ *   records now - timestamp. Messages sent during the first WARMUP_SECS (1)
+ *   are not counted.
+ *
+ * Before timing starts, every mode waits (bounded) for topic metadata with
+ * at least PARTS partitions. The last stdout line is "RESULT key=value ...".
+ * Exit status: 0 ok, 1 error, 3 time limit reached or messages missing.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+struct opts {
+        const char *mode, *brokers, *topic, *acks;
+        long n;
+        int size, linger, parts, sync, limit, warmup;
+        double rate, secs;
+        const char *x[32];
+        int nx;
+};
+static struct opts O = {.acks = "1", .n = 1000000, .size = 100, .linger = 5,
+                        .parts = 1, .limit = 120, .warmup = 1, .rate = 50000,
+                        .secs = 20};
+
+static int64_t now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void on_alarm(int sig) {
+        static const char err[] = "loadgen: time limit reached\n";
+        static const char res[] = "RESULT status=timeout\n";
+        (void)sig;
+        if (write(2, err, sizeof(err) - 1) < 0 || write(1, res, sizeof(res) - 1) < 0)
+                _exit(3);
+        _exit(3);
+}
+
+static void fail(const char *what, const char *detail) {
+        fprintf(stderr, "loadgen: %s: %s\n", what, detail);
+        printf("RESULT status=error\n");
+        exit(1);
+}
+
+static void setc(rd_kafka_conf_t *c, const char *k, const char *v) {
+        char err[256];
+        if (rd_kafka_conf_set(c, k, v, err, sizeof(err)) != RD_KAFKA_CONF_OK)
+                fail(k, err);
+}
+
+static rd_kafka_conf_t *base_conf(void) {
+        rd_kafka_conf_t *c = rd_kafka_conf_new();
+        setc(c, "bootstrap.servers", O.brokers);
+        setc(c, "socket.nagle.disable", "true");
+        return c;
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+
+static rd_kafka_conf_t *producer_conf(int linger_ms) {
+        rd_kafka_conf_t *c = base_conf();
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%d", O.limit * 1000);
+        setc(c, "message.timeout.ms", buf);
+        snprintf(buf, sizeof(buf), "%d", linger_ms);
+        setc(c, "linger.ms", buf);
+        setc(c, "acks", O.acks);
+        setc(c, "queue.buffering.max.messages", "2000000");
+        setc(c, "queue.buffering.max.kbytes", "2097152");
+        rd_kafka_conf_set_dr_msg_cb(c, dr_cb);
+        return c;
+}
+
+static void apply_x(rd_kafka_conf_t *c) {
+        for (int i = 0; i < O.nx; i++) {
+                char kv[512], *eq;
+                snprintf(kv, sizeof(kv), "%s", O.x[i]);
+                if (!(eq = strchr(kv, '=')))
+                        fail("-X", "expected key=value");
+                *eq = '\0';
+                setc(c, kv, eq + 1);
+        }
+}
+
+static rd_kafka_t *new_handle(rd_kafka_type_t type, rd_kafka_conf_t *c) {
+        char err[256];
+        apply_x(c);
+        rd_kafka_t *rk = rd_kafka_new(type, c, err, sizeof(err));
+        if (!rk)
+                fail("rd_kafka_new", err);
+        return rk;
+}
+
+/* Wait (at most 15 s) until the topic is known with >= O.parts partitions.
+ * For a producer this also triggers auto-creation on brokers that do it. */
+static void wait_metadata(rd_kafka_t *rk) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, O.topic, NULL);
+        int64_t deadline = now_ns() + 15 * (int64_t)1000000000;
+        char last[256] = "no answer";
+        while (now_ns() < deadline) {
+                const struct rd_kafka_metadata *md = NULL;
+                rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, 2000);
+                if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        int ok = md->topic_cnt == 1 && !md->topics[0].err &&
+                                 md->topics[0].partition_cnt >= O.parts;
+                        snprintf(last, sizeof(last), "%s, %d partitions",
+                                 md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "no topic",
+                                 md->topic_cnt ? md->topics[0].partition_cnt : 0);
+                        rd_kafka_metadata_destroy(md);
+                        if (ok) {
+                                rd_kafka_topic_destroy(rkt);
+                                return;
+                        }
+                } else {
+                        snprintf(last, sizeof(last), "%s", rd_kafka_err2str(e));
+                }
+                usleep(100 * 1000);
+        }
+        fail("metadata", last);
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *)a, y = *(const double *)b;
+        return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of a sorted array. */
+static double pct(const double *v, long n, double p) {
+        if (n <= 0)
+                return 0;
+        long i = (long)(p / 100.0 * (double)n + 0.999999999) - 1;
+        return v[i < 0 ? 0 : (i >= n ? n - 1 : i)];
+}
+
+static void print_latency(double *v, long n) {
+        qsort(v, (size_t)n, sizeof(*v), cmp_double);
+        printf(" samples=%ld p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f", n,
+               pct(v, n, 50), pct(v, n, 99), pct(v, n, 99.9), n ? v[n - 1] : 0.0);
+}
+
+static void fill_payload(char *buf, int size) {
+        uint32_t x = 2463534242u; /* xorshift: incompressible, deterministic */
+        for (int i = 0; i < size; i++) {
+                x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+                buf[i] = (char)x;
+        }
+}
+
+/* ------------------------------------------------------------ produce */
+
+static long g_ok, g_failed;
+static rd_kafka_resp_err_t g_first_err;
+static int64_t g_last_dr_ns, g_sent_ns;
+static double *g_lat;
+static long g_nlat;
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+        (void)rk, (void)opaque;
+        g_last_dr_ns = now_ns();
+        if (m->err) {
+                if (!g_failed++)
+                        g_first_err = m->err;
+        } else {
+                g_ok++;
+        }
+        if (g_lat)
+                g_lat[g_nlat++] = (double)(g_last_dr_ns - g_sent_ns) / 1e6;
+}
+
+static void produce_one(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int part,
+                        void *buf, int flags) {
+        while (rd_kafka_produce(rkt, part, flags, buf, (size_t)O.size, NULL, 0, NULL) == -1) {
+                rd_kafka_resp_err_t e = rd_kafka_last_error();
+                if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        fail("produce", rd_kafka_err2str(e));
+                rd_kafka_poll(rk, 1);
+        }
+}
+
+static int cmd_produce(void) {
+        rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, producer_conf(O.sync ? 0 : O.linger));
+        wait_metadata(rk);
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, O.topic, NULL);
+
+        char *payload = malloc((size_t)O.size);
+        fill_payload(payload, O.size);
+        if (O.sync && !(g_lat = malloc(sizeof(double) * (size_t)O.n)))
+                fail("malloc", "latency array");
+
+        int64_t t0 = now_ns();
+        for (long i = 0; i < O.n; i++) {
+                int part = (int)((int64_t)i * O.parts / O.n);
+                if (O.sync) {
+                        long before = g_ok + g_failed;
+                        g_sent_ns = now_ns();
+                        produce_one(rk, rkt, part, payload, 0);
+                        while (g_ok + g_failed == before)
+                                rd_kafka_poll(rk, 100);
+                } else {
+                        /* flags 0: librdkafka neither copies nor frees the
+                         * (static) payload. */
+                        produce_one(rk, rkt, part, payload, 0);
+                        if ((i & 1023) == 0)
+                                rd_kafka_poll(rk, 0);
+                }
+        }
+        while (g_ok + g_failed < O.n)
+                rd_kafka_poll(rk, 100);
+
+        double secs = (double)(g_last_dr_ns - t0) / 1e9;
+        if (g_failed)
+                fprintf(stderr, "loadgen: %ld delivery failures, first: %s\n", g_failed,
+                        rd_kafka_err2str(g_first_err));
+        printf("RESULT status=%s mode=produce msgs=%ld failed=%ld secs=%.4f msgs_per_s=%.0f mb_per_s=%.2f",
+               g_failed ? "error" : "ok", g_ok, g_failed, secs, (double)O.n / secs,
+               (double)O.n * O.size / 1e6 / secs);
+        if (O.sync)
+                print_latency(g_lat, g_nlat);
+        printf("\n");
+        fflush(stdout);
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(rk);
+        return g_failed ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ consume */
+
+static rd_kafka_t *new_consumer(void) {
+        rd_kafka_conf_t *c = base_conf();
+        char group[64];
+        /* assign() needs a group.id, but no group is joined. */
+        snprintf(group, sizeof(group), "loadgen-%d", (int)getpid());
+        setc(c, "group.id", group);
+        setc(c, "enable.auto.commit", "false");
+        setc(c, "enable.auto.offset.store", "false");
+        setc(c, "enable.partition.eof", "false");
+        setc(c, "auto.offset.reset", "earliest");
+        setc(c, "queued.min.messages", "1000000");
+        setc(c, "fetch.max.bytes", "8388608");
+        rd_kafka_t *rk = new_handle(RD_KAFKA_CONSUMER, c);
+        rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
+static void assign_all(rd_kafka_t *rk) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(O.parts);
+        for (int p = 0; p < O.parts; p++)
+                rd_kafka_topic_partition_list_add(l, O.topic, p)->offset =
+                    RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_resp_err_t e = rd_kafka_assign(rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (e)
+                fail("assign", rd_kafka_err2str(e));
+}
+
+static int report_consumer_error(const rd_kafka_message_t *m, int *shown) {
+        if ((*shown)++ < 5)
+                fprintf(stderr, "loadgen: consumer: %s\n", rd_kafka_message_errstr(m));
+        return 1;
+}
+
+static int cmd_consume(void) {
+        rd_kafka_t *rk = new_consumer();
+        wait_metadata(rk);
+        assign_all(rk);
+
+        int64_t *next = calloc((size_t)O.parts, sizeof(*next));
+        long cnt = 0, anomalies = 0, errors = 0;
+        int shown = 0;
+        uint64_t bytes = 0;
+        int64_t t_first = 0, t_last = 0;
+        while (cnt < O.n) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+                if (!m)
+                        continue;
+                if (m->err) {
+                        errors += report_consumer_error(m, &shown);
+                } else {
+                        t_last = now_ns();
+                        if (!cnt++)
+                                t_first = t_last;
+                        bytes += m->len;
+                        if (m->partition >= 0 && m->partition < O.parts) {
+                                if (m->offset != next[m->partition])
+                                        anomalies++;
+                                next[m->partition] = m->offset + 1;
+                        }
+                }
+                rd_kafka_message_destroy(m);
+        }
+        double secs = (double)(t_last - t_first) / 1e9;
+        if (secs <= 0)
+                secs = 1e-9;
+        printf("RESULT status=ok mode=consume msgs=%ld bytes=%" PRIu64
+               " secs=%.4f msgs_per_s=%.0f mb_per_s=%.2f offset_anomalies=%ld consumer_errors=%ld\n",
+               cnt, bytes, secs, (double)cnt / secs, (double)bytes / 1e6 / secs, anomalies,
+               errors);
+        fflush(stdout);
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+        return 0;
+}
+
+/* ------------------------------------------------------------ e2e */
+
+static long g_sent;                /* written by the producer thread */
+static int g_producer_done;        /* ditto */
+static int64_t g_warm_end_ns;      /* set before the consumer starts */
+static long g_received, g_counted; /* written by the consumer thread */
+static double *g_e2e_lat;
+static long g_e2e_cap;
+
+static void *e2e_consumer(void *arg) {
+        rd_kafka_t *rk = arg;
+        int shown = 0;
+        int64_t deadline = 0;
+        for (;;) {
+                if (__atomic_load_n(&g_producer_done, __ATOMIC_ACQUIRE)) {
+                        if (g_received >= __atomic_load_n(&g_sent, __ATOMIC_RELAXED))
+                                break;
+                        if (!deadline)
+                                deadline = now_ns() + 15 * (int64_t)1000000000;
+                        else if (now_ns() > deadline)
+                                break; /* messages missing: reported by main */
+                }
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 50);
+                if (!m)
+                        continue;
+                if (m->err) {
+                        report_consumer_error(m, &shown);
+                } else if (m->len >= 8) {
+                        int64_t ts, t = now_ns();
+                        memcpy(&ts, m->payload, sizeof(ts));
+                        g_received++;
+                        if (ts >= g_warm_end_ns && g_counted < g_e2e_cap)
+                                g_e2e_lat[g_counted++] = (double)(t - ts) / 1e6;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        return NULL;
+}
+
+static int cmd_e2e(void) {
+        if (O.size < 8)
+                fail("-s", "e2e needs at least 8 bytes per message");
+        rd_kafka_t *prod = new_handle(RD_KAFKA_PRODUCER, producer_conf(O.linger));
+        wait_metadata(prod); /* creates the topic on auto-creating brokers */
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(prod, O.topic, NULL);
+
+        rd_kafka_t *cons = new_consumer();
+        assign_all(cons);
+        g_e2e_cap = (long)(O.rate * O.secs) + 1000;
+        if (!(g_e2e_lat = malloc(sizeof(double) * (size_t)g_e2e_cap)))
+                fail("malloc", "latency array");
+
+        char *payload = malloc((size_t)O.size);
+        fill_payload(payload, O.size);
+        int64_t start = now_ns(), end = start + (int64_t)(O.secs * 1e9);
+        g_warm_end_ns = start + (int64_t)O.warmup * 1000000000;
+        pthread_t thr;
+        if (pthread_create(&thr, NULL, e2e_consumer, cons))
+                fail("pthread_create", "consumer");
+
+        struct timespec next;
+        clock_gettime(CLOCK_MONOTONIC, &next);
+        long tick = 0, sent = 0;
+        int64_t t;
+        while ((t = now_ns()) < end) {
+                long due = (long)((double)(t - start) * O.rate / 1e9);
+                int part = (int)(tick++ % O.parts);
+                for (; sent < due; sent++) {
+                        int64_t ts = now_ns();
+                        memcpy(payload, &ts, sizeof(ts));
+                        produce_one(prod, rkt, part, payload, RD_KAFKA_MSG_F_COPY);
+                        __atomic_store_n(&g_sent, sent + 1, __ATOMIC_RELAXED);
+                }
+                rd_kafka_poll(prod, 0);
+                next.tv_nsec += 1000000;
+                if (next.tv_nsec >= 1000000000)
+                        next.tv_sec++, next.tv_nsec -= 1000000000;
+                clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+        }
+        double send_secs = (double)(now_ns() - start) / 1e9;
+        rd_kafka_flush(prod, 15000);
+        __atomic_store_n(&g_producer_done, 1, __ATOMIC_RELEASE);
+        pthread_join(thr, NULL);
+
+        int ok = !g_failed && g_received >= sent;
+        if (g_failed)
+                fprintf(stderr, "loadgen: %ld delivery failures, first: %s\n", g_failed,
+                        rd_kafka_err2str(g_first_err));
+        if (g_received < sent)
+                fprintf(stderr, "loadgen: received %ld of %ld messages\n", g_received, sent);
+        printf("RESULT status=%s mode=e2e sent=%ld received=%ld failed=%ld rate=%.0f",
+               ok ? "ok" : "error", sent, g_received, g_failed, (double)sent / send_secs);
+        print_latency(g_e2e_lat, g_counted);
+        printf("\n");
+        fflush(stdout);
+        rd_kafka_topic_destroy(rkt);
+        rd_kafka_destroy(prod);
+        rd_kafka_consumer_close(cons);
+        rd_kafka_destroy(cons);
+        return ok ? 0 : (g_failed ? 1 : 3);
+}
+
+/* ------------------------------------------------------------ main */
+
+static void usage(void) {
+        fprintf(stderr,
+                "usage: loadgen produce -b B -t T -n N -s SIZE -a 1|all -l LINGER_MS -P PARTS [-S]\n"
+                "       loadgen consume -b B -t T -n N -P PARTS\n"
+                "       loadgen e2e -b B -t T -r RATE -d SECS -s SIZE -P PARTS [-l LINGER_MS] [-w WARMUP]\n"
+                "       loadgen version\n"
+                "       common: [-T LIMIT_SECS] [-X key=value]...\n");
+        exit(1);
+}
+
+int main(int argc, char **argv) {
+        if (argc < 2)
+                usage();
+        O.mode = argv[1];
+        if (!strcmp(O.mode, "version")) {
+                printf("RESULT status=ok librdkafka=%s\n", rd_kafka_version_str());
+                return 0;
+        }
+        int opt;
+        optind = 2;
+        while ((opt = getopt(argc, argv, "b:t:n:s:a:l:P:Sr:d:w:T:X:")) != -1) {
+                switch (opt) {
+                case 'b': O.brokers = optarg; break;
+                case 't': O.topic = optarg; break;
+                case 'n': O.n = atol(optarg); break;
+                case 's': O.size = atoi(optarg); break;
+                case 'a': O.acks = optarg; break;
+                case 'l': O.linger = atoi(optarg); break;
+                case 'P': O.parts = atoi(optarg); break;
+                case 'S': O.sync = 1; break;
+                case 'r': O.rate = atof(optarg); break;
+                case 'd': O.secs = atof(optarg); break;
+                case 'w': O.warmup = atoi(optarg); break;
+                case 'T': O.limit = atoi(optarg); break;
+                case 'X':
+                        if (O.nx == 32)
+                                usage();
+                        O.x[O.nx++] = optarg;
+                        break;
+                default: usage();
+                }
+        }
+        if (!O.brokers || !O.topic || O.n <= 0 || O.size <= 0 || O.parts <= 0 ||
+            O.limit <= 0 || O.rate <= 0 || O.secs <= 0)
+                usage();
+
+        signal(SIGALRM, on_alarm);
+        alarm((unsigned)O.limit);
+
+        if (!strcmp(O.mode, "produce"))
+                return cmd_produce();
+        if (!strcmp(O.mode, "consume"))
+                return cmd_consume();
+        if (!strcmp(O.mode, "e2e"))
+                return cmd_e2e();
+        usage();
+        return 1;
+}

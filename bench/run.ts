@@ -1,0 +1,518 @@
+// Side-by-side benchmark: our broker (./kafka) against librdkafka's mock
+// cluster (bench/mock.c), both driven by the same C load generator
+// (bench/loadgen.c). Run with `bun bench/run.ts`; see bench/README.md.
+//
+// Env: RUNS (3), E2E_SECS (20), E2E_RATE (50000), E2E_FETCH_WAIT_MS (1),
+//      BUDGET_SECS (570), OURS=mock (run the mock in place of ./kafka),
+//      KAFKA_BIN (path of our broker, default ./kafka).
+import type { Subprocess } from "bun";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, release, tmpdir } from "node:os";
+import { join } from "node:path";
+
+const BENCH = import.meta.dir;
+const ROOT = join(BENCH, "..");
+const BUILD = join(BENCH, ".build");
+const LOADGEN = join(BUILD, "loadgen");
+const MOCK = join(BUILD, "mock");
+
+function envNum(name: string, dflt: number): number {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
+  return v;
+}
+const RUNS = Math.floor(envNum("RUNS", 3));
+const E2E_SECS = envNum("E2E_SECS", 20);
+const E2E_RATE = envNum("E2E_RATE", 50000);
+const E2E_FETCH_WAIT_MS = envNum("E2E_FETCH_WAIT_MS", 1);
+const BUDGET_SECS = envNum("BUDGET_SECS", 570);
+const OURS_IS_MOCK = process.env.OURS === "mock";
+const KAFKA_BIN = process.env.KAFKA_BIN ?? join(ROOT, "kafka");
+const PARTS = 64;
+const STARTUP_PARTS = 1000;
+
+const t0 = performance.now();
+const deadline = t0 + BUDGET_SECS * 1000;
+const secsLeft = (reserve = 0) => (deadline - performance.now()) / 1000 - reserve;
+const log = (msg: string) => console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+
+// ---------------------------------------------------------------- processes
+
+const procs = new Set<Subprocess>();
+const tmp = mkdtempSync(join(tmpdir(), "kbench-"));
+
+let stopping = false;
+
+function spawn(cmd: string[], opts: Parameters<typeof Bun.spawn>[1] = {}): Subprocess {
+  if (stopping) throw new Error("stopping");
+  const p = Bun.spawn(cmd, { cwd: ROOT, stdin: "ignore", ...opts });
+  procs.add(p);
+  void p.exited.then(() => procs.delete(p));
+  return p;
+}
+
+const alive = (p: Subprocess) => p.exitCode === null && p.signalCode === null;
+
+/** SIGTERM, then SIGKILL after graceMs. Resolves (true if SIGKILL was needed) once it is gone. */
+async function stop(p: Subprocess, graceMs = 5000): Promise<boolean> {
+  if (!alive(p)) return false;
+  let killed = false;
+  p.kill("SIGTERM");
+  const timer = setTimeout(() => {
+    killed = true;
+    p.kill("SIGKILL");
+  }, graceMs);
+  await p.exited;
+  clearTimeout(timer);
+  return killed;
+}
+
+async function cleanup(): Promise<void> {
+  stopping = true; // no new processes from here on
+  while (procs.size) await Promise.all([...procs].map((p) => stop(p, 3000)));
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.on("SIGINT", () => {
+  log("SIGINT: stopping every started process");
+  void cleanup().then(() => process.exit(130));
+});
+
+function tail(path: string, lines = 5): string {
+  try {
+    return readFileSync(path, "utf8").trim().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+async function freePort(): Promise<number> {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+/** Poll TCP connect every 2 ms until it succeeds, the process dies or time runs out. */
+async function waitForPort(port: number, p: Subprocess, timeoutMs: number): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (performance.now() < end) {
+    if (!alive(p)) throw new Error(`exited (code ${p.exitCode ?? p.signalCode}) before accepting connections`);
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
+      await Bun.sleep(2);
+    }
+  }
+  throw new Error(`not accepting connections on port ${port} after ${timeoutMs} ms`);
+}
+
+// ---------------------------------------------------------------- brokers
+
+interface Broker {
+  proc: Subprocess;
+  bootstrap: string;
+  startMs: number; // exec -> accepting TCP connections
+  logFile: string;
+}
+
+let logSeq = 0;
+
+async function startMock(topics: string[]): Promise<Broker> {
+  const logFile = join(tmp, `mock-${++logSeq}.log`);
+  const started = performance.now();
+  const proc = spawn([MOCK, ...topics.flatMap((t) => ["-t", t]), "-T", String(Math.ceil(BUDGET_SECS + 120))], {
+    stdout: "pipe",
+    stderr: Bun.file(logFile),
+  });
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  let text = "";
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 15000);
+  try {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`mock exited before printing BOOTSTRAP: ${tail(logFile)}`);
+      text += new TextDecoder().decode(value);
+    }
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+  }
+  const m = /^BOOTSTRAP=(\S+):(\d+)/m.exec(text);
+  if (!m) throw new Error(`unexpected mock output: ${text}`);
+  await waitForPort(Number(m[2]), proc, 10000);
+  return { proc, bootstrap: `${m[1]}:${m[2]}`, startMs: performance.now() - started, logFile };
+}
+
+/** Our broker (or, with OURS=mock, a mock holding `topics`). */
+async function startOurs(logDir: string, numPartitions: number, topics: string[]): Promise<Broker> {
+  if (OURS_IS_MOCK) return startMock(topics);
+  if (!existsSync(KAFKA_BIN)) throw new Error(`${KAFKA_BIN} not found (run \`bun run build\`, or OURS=mock)`);
+  mkdirSync(logDir, { recursive: true });
+  const port = await freePort();
+  const logFile = join(tmp, `ours-${++logSeq}.log`);
+  const started = performance.now();
+  const proc = spawn(
+    [KAFKA_BIN, "--override", `listeners=PLAINTEXT://127.0.0.1:${port}`, "--override", `log.dirs=${logDir}`,
+      "--override", `num.partitions=${numPartitions}`],
+    { stdout: Bun.file(logFile), stderr: Bun.file(`${logFile}.err`) },
+  );
+  try {
+    await waitForPort(port, proc, 30000);
+  } catch (e) {
+    await stop(proc);
+    throw new Error(`${(e as Error).message}: ${tail(logFile)} ${tail(`${logFile}.err`)}`);
+  }
+  return { proc, bootstrap: `127.0.0.1:${port}`, startMs: performance.now() - started, logFile };
+}
+
+/** VmRSS and VmHWM in MB (10^6 bytes) from /proc/PID/status. */
+function memory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+  return { rss: (kb("VmRSS") * 1024) / 1e6, hwm: (kb("VmHWM") * 1024) / 1e6 };
+}
+
+// ---------------------------------------------------------------- loadgen
+
+type Result = Record<string, string>;
+
+/** Runs loadgen; throws unless it exits 0 with `RESULT status=ok`. */
+async function loadgen(args: string[], limitSecs: number, reserveSecs = 0): Promise<Result> {
+  const limit = Math.floor(Math.min(limitSecs, secsLeft(reserveSecs)));
+  if (limit < 5) throw new Error("skipped: time budget exhausted");
+  const p = spawn([LOADGEN, ...args, "-T", String(limit)], { stdout: "pipe", stderr: "pipe" });
+  const killer = setTimeout(() => p.kill("SIGKILL"), (limit + 10) * 1000);
+  const [out, err, code] = await Promise.all([
+    new Response(p.stdout as ReadableStream).text(),
+    new Response(p.stderr as ReadableStream).text(),
+    p.exited,
+  ]);
+  clearTimeout(killer);
+  const line = out.split("\n").filter((l) => l.startsWith("RESULT ")).pop() ?? "";
+  const res: Result = Object.fromEntries(
+    line.split(" ").slice(1).map((kv) => kv.split("=") as [string, string]),
+  );
+  if (code !== 0 || res.status !== "ok") {
+    const why = err.trim().split("\n").filter((l) => l.startsWith("loadgen:")).slice(-2).join("; ");
+    throw new Error(`loadgen ${args[0]}: exit ${code}, status=${res.status ?? "none"}${why ? ` (${why})` : ""}`);
+  }
+  return res;
+}
+
+// ---------------------------------------------------------------- results
+
+type Side = "ours" | "peer";
+interface Row { workload: string; metric: string; ours: (number | null)[]; peer: (number | null)[] }
+const rows: Row[] = [];
+const notes: string[] = [];
+
+function row(workload: string, metric: string): Row {
+  let r = rows.find((x) => x.workload === workload && x.metric === metric);
+  if (!r) rows.push((r = { workload, metric, ours: [], peer: [] }));
+  return r;
+}
+function note(msg: string) {
+  log(msg);
+  if (!notes.includes(msg)) notes.push(msg);
+}
+
+interface Workload {
+  name: string;
+  topic: string; // prefix; the run number is appended
+  args: (bootstrap: string, topic: string) => string[];
+  limit: number;
+  metrics: [label: string, key: string][];
+  needs?: string; // topic prefix that must have been produced in this run
+}
+
+const THROUGHPUT: [string, string][] = [["msgs/s", "msgs_per_s"], ["MB/s", "mb_per_s"]];
+const produce = (n: number, size: number, acks: string) => (b: string, t: string) =>
+  ["produce", "-b", b, "-t", t, "-n", String(n), "-s", String(size), "-a", acks, "-l", "5", "-P", String(PARTS)];
+const consume = (n: number) => (b: string, t: string) =>
+  ["consume", "-b", b, "-t", t, "-n", String(n), "-P", String(PARTS)];
+
+const WORKLOADS: Workload[] = [
+  { name: "produce 1M × 100 B, acks=1, linger 5", topic: "p100a1", args: produce(1e6, 100, "1"), limit: 60, metrics: THROUGHPUT },
+  { name: "produce 1M × 100 B, acks=all, linger 5", topic: "p100aall", args: produce(1e6, 100, "all"), limit: 60, metrics: THROUGHPUT },
+  { name: "produce 200k × 1 KiB, acks=1, linger 5", topic: "p1k", args: produce(2e5, 1024, "1"), limit: 60, metrics: THROUGHPUT },
+  { name: "consume 1M × 100 B from offset 0", topic: "p100a1", args: consume(1e6), limit: 60, metrics: THROUGHPUT, needs: "p100a1" },
+  { name: "consume 200k × 1 KiB from offset 0", topic: "p1k", args: consume(2e5), limit: 60, metrics: THROUGHPUT, needs: "p1k" },
+  {
+    name: "sync produce 10k × 100 B, linger 0, acks=1",
+    topic: "lat",
+    args: (b, t) => ["produce", "-b", b, "-t", t, "-n", "10000", "-s", "100", "-a", "1", "-l", "0", "-P", String(PARTS), "-S"],
+    limit: 60,
+    metrics: [["p50 ms", "p50_ms"], ["p99 ms", "p99_ms"], ["p99.9 ms", "p999_ms"]],
+  },
+  {
+    name: `end to end ${E2E_RATE / 1000}k msg/s × ${E2E_SECS} s, 100 B`,
+    topic: "e2e",
+    args: (b, t) => ["e2e", "-b", b, "-t", t, "-r", String(E2E_RATE), "-d", String(E2E_SECS), "-s", "100",
+      "-P", String(PARTS), "-l", "0", "-X", `fetch.wait.max.ms=${E2E_FETCH_WAIT_MS}`],
+    limit: E2E_SECS + 60,
+    metrics: [["p50 ms", "p50_ms"], ["p99 ms", "p99_ms"]],
+  },
+];
+
+const topicsFor = (run: number) => [...new Set(WORKLOADS.map((w) => `${w.topic}-r${run}`))];
+const allTopics = ["warmup", ...Array.from({ length: RUNS }, (_, i) => topicsFor(i + 1)).flat()];
+
+// ---------------------------------------------------------------- phases
+
+interface Target { side: Side; broker: Broker | null; error?: string }
+
+/** Restart ours (same log dir) if it died; at most twice over the whole run. */
+let restarts = 0;
+async function ensureAlive(t: Target, restart: () => Promise<Broker>): Promise<void> {
+  if (t.broker && alive(t.broker.proc)) return;
+  if (t.broker) note(`${t.side} exited (code ${t.broker.proc.exitCode ?? t.broker.proc.signalCode}): ${tail(t.broker.logFile, 3)}`);
+  if (t.side !== "ours" || restarts >= 2) {
+    if (t.broker) note(`${t.side} is not restarted again: its remaining cells are errors`);
+    t.broker = null;
+    t.error ??= "broker not running";
+    return;
+  }
+  restarts++;
+  try {
+    t.broker = await restart();
+    note(`ours restarted (restart ${restarts})`);
+  } catch (e) {
+    t.broker = null;
+    t.error = (e as Error).message;
+  }
+}
+
+async function comparison(ours: Target, peer: Target, restartOurs: () => Promise<Broker>): Promise<void> {
+  // Warm-up (not recorded): connections, JIT, allocator.
+  for (const t of [ours, peer]) {
+    if (!t.broker) continue;
+    try {
+      await loadgen(produce(2e5, 100, "1")(t.broker.bootstrap, "warmup"), 30, 60);
+      await loadgen(consume(2e5)(t.broker.bootstrap, "warmup"), 30, 60);
+    } catch (e) {
+      note(`${t.side} warm-up failed: ${(e as Error).message}`);
+    }
+  }
+  const timedOut = new Set<string>(); // side:workload that hit its time limit once
+  for (let run = 1; run <= RUNS; run++) {
+    const order = run % 2 ? [ours, peer] : [peer, ours];
+    const produced = new Set<string>();
+    for (const w of WORKLOADS) {
+      for (const t of order) {
+        const topic = `${w.topic}-r${run}`;
+        const record = (res: Result | null) => {
+          for (const [label, key] of w.metrics) {
+            const v = res ? Number(res[key]) : NaN;
+            row(w.name, label)[t.side].push(Number.isFinite(v) ? v : null);
+          }
+        };
+        if (t.side === "ours") await ensureAlive(t, restartOurs);
+        if (!t.broker) {
+          record(null);
+          continue;
+        }
+        if (w.needs && !produced.has(`${t.side}:${w.needs}`)) {
+          note(`${t.side}: "${w.name}" skipped in run ${run}: producing its topic failed`);
+          record(null);
+          continue;
+        }
+        if (timedOut.has(`${t.side}:${w.name}`)) {
+          note(`${t.side}: "${w.name}" not rerun after a time-out`);
+          record(null);
+          continue;
+        }
+        log(`run ${run}/${RUNS} ${t.side}: ${w.name}`);
+        try {
+          const res = await loadgen(w.args(t.broker.bootstrap, topic), w.limit, 60);
+          produced.add(`${t.side}:${w.topic}`);
+          if ((res.offset_anomalies ?? "0") !== "0") {
+            note(`${t.side}: "${w.name}" run ${run}: ${res.offset_anomalies} offsets were not previous + 1`);
+          }
+          record(res);
+        } catch (e) {
+          const msg = (e as Error).message;
+          if (/status=timeout|budget|metadata/.test(msg)) timedOut.add(`${t.side}:${w.name}`);
+          note(`${t.side}: "${w.name}" run ${run}: ${msg}`);
+          record(null);
+        }
+      }
+    }
+  }
+}
+
+async function startupPhase(): Promise<void> {
+  const wl = "start-up (ours only)";
+  const empty = row(wl, "empty log dir, exec → TCP accept, ms");
+  const full = row(wl, `${STARTUP_PARTS} partitions with data, ms`);
+  for (let i = 1; i <= RUNS && secsLeft() > 20; i++) {
+    try {
+      const b = await startOurs(join(tmp, `startup-empty-${i}`), PARTS, []);
+      empty.ours.push(b.startMs);
+      await stop(b.proc);
+    } catch (e) {
+      note(`ours start-up (empty) run ${i}: ${(e as Error).message}`);
+      empty.ours.push(null);
+    }
+  }
+  const dir = join(tmp, "startup-full");
+  try {
+    const b = await startOurs(dir, STARTUP_PARTS, [`many:${STARTUP_PARTS}`]);
+    try {
+      await loadgen(["produce", "-b", b.bootstrap, "-t", "many", "-n", "10000", "-s", "100", "-a", "1", "-l", "5",
+        "-P", String(STARTUP_PARTS)], 60);
+    } finally {
+      if (await stop(b.proc, 15000)) note("ours needed SIGKILL: no exit within 15 s of SIGTERM");
+    }
+    for (let i = 1; i <= RUNS && secsLeft() > 15; i++) {
+      const r = await startOurs(dir, STARTUP_PARTS, [`many:${STARTUP_PARTS}`]);
+      full.ours.push(r.startMs);
+      if (i === RUNS && !OURS_IS_MOCK) {
+        try {
+          await loadgen(["consume", "-b", r.bootstrap, "-t", "many", "-n", "10000", "-P", String(STARTUP_PARTS)], 30);
+          note(`after restart, all 10,000 messages of the ${STARTUP_PARTS}-partition topic were read back`);
+        } catch (e) {
+          note(`after restart, reading the ${STARTUP_PARTS}-partition topic back failed: ${(e as Error).message}`);
+        }
+      }
+      if (await stop(r.proc, 15000)) note("ours needed SIGKILL: no exit within 15 s of SIGTERM");
+    }
+  } catch (e) {
+    note(`ours start-up (${STARTUP_PARTS} partitions): ${(e as Error).message}`);
+    if (!full.ours.length) full.ours.push(null);
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+function fmt(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e6) return `${(v / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
+  if (a >= 100) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  return v.toFixed(a >= 1 ? 2 : 3);
+}
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+function cell(vals: (number | null)[]): { text: string; med: number | null } {
+  if (!vals.length) return { text: "n/a", med: null };
+  const ok = vals.filter((v): v is number => v !== null);
+  if (!ok.length) return { text: "error", med: null };
+  const med = median(ok);
+  const range = ok.length > 1 ? ` (${fmt(Math.min(...ok))}–${fmt(Math.max(...ok))})` : "";
+  const errs = vals.length - ok.length;
+  return { text: `${fmt(med)}${range}${errs ? ` [${errs}/${vals.length} error]` : ""}`, med };
+}
+
+function machine(librdkafka: string): string {
+  const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? "unknown";
+  const memKb = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1] ?? 0);
+  return [
+    `- CPU: ${model}, ${cpus().length} cores`,
+    `- Memory: ${(memKb / 1024 / 1024).toFixed(1)} GiB`,
+    `- Kernel: ${release()}`,
+    `- Bun: ${Bun.version}; librdkafka: ${librdkafka}`,
+    `- Date: ${new Date().toISOString()}`,
+  ].join("\n");
+}
+
+function report(librdkafka: string): string {
+  const lines = [
+    `# Broker benchmark: ours${OURS_IS_MOCK ? " (OURS=mock: a second mock stands in for ours)" : ""} vs librdkafka mock`,
+    "",
+    `${RUNS} runs per workload, interleaved (odd runs ours first, even runs peer first), fresh topic per run, ` +
+      `${PARTS} partitions. Load generator: bench/loadgen.c (librdkafka), on the same machine.`,
+    "",
+    "| workload | metric | ours (median, min–max) | peer (median, min–max) | ratio ours/peer |",
+    "|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    const o = cell(r.ours);
+    const p = cell(r.peer);
+    const ratio = o.med !== null && p.med !== null && p.med !== 0 ? (o.med / p.med).toFixed(2) : "–";
+    lines.push(`| ${r.workload} | ${r.metric} | ${o.text} | ${p.text} | ${ratio} |`);
+  }
+  lines.push(
+    "",
+    "Ratio > 1 is better for msgs/s and MB/s; < 1 is better for latency, start-up time and memory. " +
+      "MB = 10^6 payload bytes. Produce: first produce() → last delivery report. Consume: first → last message. " +
+      `End to end: producer paced in 1 ms ticks, linger 0, consumer fetch.wait.max.ms=${E2E_FETCH_WAIT_MS} ` +
+      "(the mock answers a fetch only after fetch.wait.max.ms), first second excluded. " +
+      "The mock keeps data in memory only, has no replication (acks=all = acks=1) and no disk.",
+  );
+  if (notes.length) lines.push("", "Notes:", ...notes.map((n) => `- ${n}`));
+  lines.push("", "Machine:", machine(librdkafka), `- Total bench time: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  return lines.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------- main
+
+async function compile(): Promise<void> {
+  mkdirSync(BUILD, { recursive: true });
+  for (const [src, out] of [["loadgen.c", LOADGEN], ["mock.c", MOCK]] as const) {
+    const r = Bun.spawnSync(["gcc", "-O2", "-Wall", "-o", out, join(BENCH, src), "-lrdkafka", "-lpthread"]);
+    if (r.exitCode !== 0) {
+      throw new Error(`gcc ${src} failed (apt-get install librdkafka-dev build-essential?):\n${r.stderr.toString()}`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  await compile();
+  const librdkafka = (await loadgen(["version"], 10)).librdkafka ?? "unknown";
+  const oursDir = join(tmp, "ours-data");
+  const restartOurs = () => startOurs(oursDir, PARTS, allTopics.map((t) => `${t}:${PARTS}`));
+
+  const ours: Target = { side: "ours", broker: null };
+  const peer: Target = { side: "peer", broker: null };
+  try {
+    ours.broker = await restartOurs();
+  } catch (e) {
+    ours.error = (e as Error).message;
+    note(`ours failed to start: ${ours.error}`);
+  }
+  peer.broker = await startMock(allTopics.map((t) => `${t}:${PARTS}`));
+  log(`ours: ${ours.broker?.bootstrap ?? "not running"}, peer: ${peer.broker.bootstrap}`);
+
+  await Bun.sleep(1000);
+  const idle = [ours, peer].map((t) => (t.broker ? memory(t.broker.proc.pid).rss : null));
+
+  await comparison(ours, peer, restartOurs);
+
+  const mem = "resident memory (MB)";
+  [ours, peer].forEach((t, i) => row(mem, "idle after start, VmRSS")[t.side].push(idle[i] ?? null));
+  for (const t of [ours, peer]) {
+    const m = t.broker && alive(t.broker.proc) ? memory(t.broker.proc.pid) : null;
+    row(mem, "after all workloads, VmRSS")[t.side].push(m?.rss ?? null);
+    row(mem, "peak, VmHWM")[t.side].push(m?.hwm ?? null);
+    if (t.broker) await stop(t.broker.proc);
+  }
+  rmSync(oursDir, { recursive: true, force: true });
+
+  log("start-up measurements (ours only)");
+  await startupPhase();
+
+  if (stopping) return;
+  const md = report(librdkafka);
+  mkdirSync(join(BENCH, "results"), { recursive: true });
+  writeFileSync(join(BENCH, "results", "latest.md"), md);
+  writeFileSync(join(BENCH, "results", "latest.json"), JSON.stringify({ rows, notes }, null, 1));
+  console.log(md);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (e) {
+  console.error(`bench failed: ${(e as Error).stack ?? e}`);
+  exitCode = 1;
+} finally {
+  await cleanup();
+}
+process.exit(exitCode);
