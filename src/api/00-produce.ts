@@ -1,15 +1,19 @@
 // Produce (key 0): advertised from v0 (librdkafka turns compression off when v0
 // is missing), served from v3 (record batch v2); v0-2 get UNSUPPORTED_VERSION.
-// Each batch is checked (magic 2, lengths, CRC-32C over attributes..end); a bad
-// one gets CORRUPT_MESSAGE and nothing of that partition is written. A batch
-// over message.max.bytes gets MESSAGE_TOO_LARGE. Offsets are assigned by
-// rewriting baseOffset in place; the bytes go to the segment file (page cache)
-// before the response. acks=0 gets no response at all.
+// As Kafka (v3+): exactly one batch per partition, with baseOffset 0, else
+// INVALID_RECORD. Each batch is checked (magic 2, lengths, CRC-32C over
+// attributes..end); a bad one gets CORRUPT_MESSAGE and nothing of that
+// partition is written. A batch over message.max.bytes gets MESSAGE_TOO_LARGE.
+// Unlike Kafka, a Produce to an unknown topic creates it when
+// auto.create.topics.enable is on. Offsets are assigned by rewriting baseOffset
+// in place and the leader epoch is stamped (both outside the CRC); the bytes go
+// to the segment file (page cache) before the response. acks=0 gets no
+// response at all.
 
 import { ProduceRequest, ProduceResponse } from "../protocol/messages/produce.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Msg } from "../protocol/codec.ts";
-import { validateBatches } from "../records/batch.ts";
+import { setPartitionLeaderEpoch, validateBatches } from "../records/batch.ts";
 import { log } from "../log.ts";
 import type { ApiHandler } from "./handler.ts";
 import type { Broker } from "../broker.ts";
@@ -25,13 +29,13 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
   }
   const t = lookupOrCreate(broker, topic, true);
   const plog = typeof t === "number" ? undefined : broker.storage.getLog(topic, partition);
+  const leaderEpoch = typeof t === "number" ? -1 : (t.partitions[partition]?.leaderEpoch ?? 0);
   if (!plog) {
     res.errorCode = typeof t === "number" ? t : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     return res;
   }
-  res.logStartOffset = plog.logStartOffset;
   if (records === null || records.length === 0) {
-    res.errorCode = ErrorCode.CORRUPT_MESSAGE;
+    res.errorCode = ErrorCode.INVALID_RECORD;
     return res;
   }
   const scan = validateBatches(records);
@@ -40,15 +44,24 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
     res.errorCode = ErrorCode.CORRUPT_MESSAGE;
     return res;
   }
-  const max = broker.config.messageMaxBytes;
-  for (const b of scan.batches) {
-    if (b.size > max) {
-      res.errorCode = ErrorCode.MESSAGE_TOO_LARGE;
-      return res;
-    }
+  if (scan.batches.length !== 1) {
+    res.errorCode = ErrorCode.INVALID_RECORD;
+    return res;
   }
+  const batch = scan.batches[0]!;
+  if (batch.size > broker.config.messageMaxBytes) {
+    res.errorCode = ErrorCode.MESSAGE_TOO_LARGE;
+    return res;
+  }
+  if (batch.baseOffset !== 0) {
+    res.errorCode = ErrorCode.INVALID_RECORD;
+    res.logStartOffset = plog.logStartOffset;
+    return res;
+  }
+  setPartitionLeaderEpoch(records, batch.position, leaderEpoch);
   const { baseOffset } = plog.append(records, scan.batches);
   res.baseOffset = baseOffset;
+  res.logStartOffset = plog.logStartOffset;
   broker.notifyAppend(plog);
   return res;
 }

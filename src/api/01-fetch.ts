@@ -63,7 +63,7 @@ function build(p: Plan, maxBytes: number): { response: Msg[]; bytes: number; has
       highWatermark: -1,
       lastStableOffset: -1,
       logStartOffset: -1,
-      abortedTransactions: p.readCommitted ? [] : null,
+      abortedTransactions: null,
       preferredReadReplica: -1,
       records: EMPTY,
     };
@@ -74,15 +74,17 @@ function build(p: Plan, maxBytes: number): { response: Msg[]; bytes: number; has
       continue;
     }
     const end = log.logEndOffset;
-    out.highWatermark = end;
-    out.lastStableOffset = end;
-    out.logStartOffset = log.logStartOffset;
     const offset: number = rp.fetchOffset;
     if (offset < log.logStartOffset || offset > end) {
+      // as Kafka: offsets of a failed read are unknown (-1)
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
       hasError = true;
       continue;
     }
+    out.highWatermark = end;
+    out.lastStableOffset = end;
+    out.logStartOffset = log.logStartOffset;
+    if (p.readCommitted) out.abortedTransactions = [];
     if (offset === end || remaining <= 0) continue;
     const limit = Math.min(remaining, rp.partitionMaxBytes as number);
     let slices: FileSlice[] = log.read(offset, Math.max(limit, 0));

@@ -1,20 +1,32 @@
 // ListOffsets (key 2), versions 0-8.
-// Timestamp -2: the log start offset; -1: the log end (the high watermark);
-// -3 (v7+): the record with the largest timestamp; otherwise the first offset
-// whose record timestamp is at or after the given one (-1 when none is).
-// v0 answers with OldStyleOffsets, v1+ with one offset and its timestamp.
+// Timestamp -2 (and -4, earliest local: no tiered storage here): the log start
+// offset; -1: the log end (the high watermark); -3 (v7+): the record with the
+// largest timestamp; otherwise the first offset whose record timestamp is at or
+// after the given one (-1 when none is). A partition asked for twice gets
+// INVALID_REQUEST in both places. v0 answers with OldStyleOffsets as Kafka's
+// legacy lookup does (latest: the log end, then segment base offsets, newest
+// first, up to MaxNumOffsets); v1+ with one offset and its timestamp.
 
 import { ListOffsetsRequest, ListOffsetsResponse } from "../protocol/messages/list-offsets.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Msg } from "../protocol/codec.ts";
 import type { ApiHandler } from "./handler.ts";
 import type { Broker } from "../broker.ts";
+import type { PartitionLog } from "../storage/partition-log.ts";
 
 export const EARLIEST_TIMESTAMP = -2;
 export const LATEST_TIMESTAMP = -1;
 export const MAX_TIMESTAMP = -3;
+export const EARLIEST_LOCAL_TIMESTAMP = -4;
 
-function lookup(broker: Broker, topic: string, rp: Msg): Msg {
+function legacyOffsets(plog: PartitionLog, ts: number, offset: number, maxNumOffsets: number): number[] {
+  if (ts !== LATEST_TIMESTAMP) return offset >= 0 ? [offset] : [];
+  const { bases, lastHasData } = plog.segmentBases();
+  const all = lastHasData ? [...bases, plog.logEndOffset] : bases;
+  return all.reverse().slice(0, Math.max(0, maxNumOffsets));
+}
+
+function lookup(broker: Broker, topic: string, rp: Msg, version: number): Msg {
   const out: Msg = { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
   const t = broker.topic(topic);
   const plog = t ? broker.storage.getLog(topic, rp.partitionIndex) : undefined;
@@ -24,7 +36,7 @@ function lookup(broker: Broker, topic: string, rp: Msg): Msg {
     return out;
   }
   const ts: number = rp.timestamp;
-  if (ts === EARLIEST_TIMESTAMP) {
+  if (ts === EARLIEST_TIMESTAMP || ts === EARLIEST_LOCAL_TIMESTAMP) {
     out.offset = plog.logStartOffset;
     out.leaderEpoch = part.leaderEpoch;
   } else if (ts === LATEST_TIMESTAMP) {
@@ -47,7 +59,7 @@ function lookup(broker: Broker, topic: string, rp: Msg): Msg {
       out.leaderEpoch = part.leaderEpoch;
     }
   }
-  if (out.offset >= 0) out.oldStyleOffsets = [out.offset];
+  if (version === 0) out.oldStyleOffsets = legacyOffsets(plog, ts, out.offset, rp.maxNumOffsets);
   return out;
 }
 
@@ -58,13 +70,22 @@ export const listOffsets: ApiHandler = {
   response: ListOffsetsResponse,
   minVersion: 0,
   maxVersion: 8,
-  handle(broker, req) {
+  handle(broker, req, header) {
     return {
       throttleTimeMs: 0,
-      topics: (req.topics as Msg[]).map((rt) => ({
-        name: rt.name,
-        partitions: (rt.partitions as Msg[]).map((rp) => lookup(broker, rt.name, rp)),
-      })),
+      topics: (req.topics as Msg[]).map((rt) => {
+        const seen = new Set<number>();
+        const dup = new Set<number>();
+        if (header.apiVersion >= 1) for (const rp of rt.partitions as Msg[]) (seen.has(rp.partitionIndex) ? dup : seen).add(rp.partitionIndex);
+        return {
+          name: rt.name,
+          partitions: (rt.partitions as Msg[]).map((rp) =>
+            dup.has(rp.partitionIndex)
+              ? { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.INVALID_REQUEST, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }
+              : lookup(broker, rt.name, rp, header.apiVersion),
+          ),
+        };
+      }),
     };
   },
 };

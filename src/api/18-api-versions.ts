@@ -3,7 +3,8 @@
 // listed twice. A request at a version we do not know gets error 35
 // (UNSUPPORTED_VERSION) with a v0 body that still lists the keys, so the client
 // can retry at a version we speak. Responses always use response header v0.
-// v3+ also reports the metadata.version feature (supported and finalized).
+// v3+ also reports the metadata.version feature (supported and finalized), and
+// checks ClientSoftwareName/Version as Kafka does: INVALID_REQUEST otherwise.
 
 import { ApiVersionsRequest, ApiVersionsResponse } from "../protocol/messages/api-versions.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -13,6 +14,8 @@ import type { Broker } from "../broker.ts";
 
 /** metadata.version levels this broker can serve (3.0-IV1 .. 4.0-IV3). */
 export const METADATA_VERSION_RANGE = { min: 1, max: 25 };
+
+const SOFTWARE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
 
 function apiKeys(broker: Broker): Msg[] {
   return [...broker.handlers.values()]
@@ -27,7 +30,10 @@ export const apiVersions: ApiHandler = {
   response: ApiVersionsResponse,
   minVersion: 0,
   maxVersion: 4,
-  handle(broker) {
+  handle(broker, req, header) {
+    if (header.apiVersion >= 3 && !(SOFTWARE_NAME.test(req.clientSoftwareName) && SOFTWARE_NAME.test(req.clientSoftwareVersion))) {
+      return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys: [], throttleTimeMs: 0 };
+    }
     const level = broker.storage.image.metadataVersion;
     return {
       errorCode: ErrorCode.NONE,

@@ -22,20 +22,26 @@ export const describeTopicPartitions: ApiHandler = {
     const requested: string[] = req.topics.length === 0 ? [...image.topics.keys()] : (req.topics as Msg[]).map((t) => t.name as string);
     const names = [...new Set(requested)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const cursor = req.cursor as { topicName: string; partitionIndex: number } | null;
+    if (cursor && req.topics.length > 0 && !names.includes(cursor.topicName)) {
+      // as Kafka: a cursor outside the requested topics is an invalid request
+      const topics = names.map((name) => ({ errorCode: ErrorCode.INVALID_REQUEST, name, topicId: ZERO_UUID, isInternal: false, partitions: [] }));
+      return { throttleTimeMs: 0, topics, nextCursor: null };
+    }
     let remaining = Math.max(1, req.responsePartitionLimit as number);
     const topics: Msg[] = [];
     let nextCursor: Msg | null = null;
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       if (cursor && name < cursor.topicName) continue;
+      // once the limit is used up the next topic, known or not, starts the next page
+      if (remaining === 0) {
+        nextCursor = { topicName: name, partitionIndex: 0 };
+        break;
+      }
       const t = image.topics.get(name);
       if (!t) {
         topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: ALL_TOPIC_OPERATIONS });
         continue;
-      }
-      if (remaining === 0) {
-        nextCursor = { topicName: name, partitionIndex: 0 };
-        break;
       }
       const first = cursor && name === cursor.topicName ? Math.max(0, cursor.partitionIndex) : 0;
       const parts = t.partitions.filter((p) => p.partition >= first).sort((a, b) => a.partition - b.partition);

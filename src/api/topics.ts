@@ -3,7 +3,7 @@
 import type { Broker } from "../broker.ts";
 import type { TopicInfo } from "../metadata/image.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { MetadataError } from "../metadata/store.ts";
+import { MetadataError, validateTopicName } from "../metadata/store.ts";
 
 /** AclOperation bits: with no authorizer every topic operation is allowed (READ..ALTER_CONFIGS). */
 export const ALL_TOPIC_OPERATIONS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
@@ -25,6 +25,7 @@ export function topicById(broker: Broker, id: Uint8Array): TopicInfo | undefined
 export function lookupOrCreate(broker: Broker, name: string, allowCreate: boolean): TopicInfo | number {
   const t = broker.topic(name);
   if (t) return t;
+  if (validateTopicName(name) !== null) return ErrorCode.INVALID_TOPIC_EXCEPTION;
   if (!allowCreate || !broker.config.autoCreateTopicsEnable) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   try {
     return broker.autoCreate(name)!;

@@ -182,6 +182,11 @@ export class PartitionLog {
     return this.nextOffset;
   }
 
+  /** Base offsets of the segments, oldest first, and whether the newest holds data (ListOffsets v0). */
+  segmentBases(): { bases: number[]; lastHasData: boolean } {
+    return { bases: this.segments.map((s) => Math.max(s.baseOffset, this.logStartOffset)), lastHasData: this.active.size > 0 };
+  }
+
   /** Single node: everything appended is committed. */
   get highWatermark(): number {
     return this.nextOffset;

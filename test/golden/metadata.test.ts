@@ -241,8 +241,7 @@ describe("Metadata golden bytes", () => {
 
   // Apache Kafka validates the name of a topic it does not know even when it may
   // not create it (KafkaApis.getTopicMetadata: Topic.validate -> INVALID_TOPIC_EXCEPTION).
-  // The broker answers 3 (UNKNOWN_TOPIC_OR_PARTITION) without looking at the name.
-  test.todo("v9: invalid name with allow_auto_topic_creation=false: error 17 (INVALID_TOPIC_EXCEPTION)", async () => {
+  test("v9: invalid name with allow_auto_topic_creation=false: error 17 (INVALID_TOPIC_EXCEPTION)", async () => {
     const name = "bad name!";
     await exchange(
       kafka.connect(),

@@ -168,8 +168,8 @@ describe("Produce golden bytes", () => {
 
   // Apache Kafka: a CorruptRecordException from UnifiedLog.analyzeAndValidateRecords
   // yields LogAppendInfo.UNKNOWN_LOG_APPEND_INFO, i.e. log_start_offset -1
-  // (ReplicaManager.appendToLocalLog). The broker sends the log's real start offset (0).
-  test.todo("v9: CRC mismatch: CORRUPT_MESSAGE (2) with log_start_offset -1, nothing written", async () => {
+  // (ReplicaManager.appendToLocalLog).
+  test("v9: CRC mismatch: CORRUPT_MESSAGE (2) with log_start_offset -1, nothing written", async () => {
     const topic = "golden-corrupt9";
     if (!kafka.storage.image.topics.has(topic)) kafka.storage.createTopic(topic, 1);
     await exchange(kafka.connect(), request(9, 461, topic, 0, batch(0, -1, "37b9c2ab")), response(9, 461, topic, 0, { error: 2, logStartOffset: -1 }));
@@ -179,8 +179,8 @@ describe("Produce golden bytes", () => {
   // Apache Kafka refuses a client batch whose baseOffset is not 0
   // (UnifiedLog.analyzeAndValidateRecords: InvalidRecordException -> INVALID_RECORD
   // (87)); being a generic failure, the response carries the real log start offset
-  // (ReplicaManager.processFailedRecord). The broker accepts it and assigns offsets.
-  test.todo("v9: a batch with baseOffset 5: INVALID_RECORD (87), log_start_offset 0, nothing written", async () => {
+  // (ReplicaManager.processFailedRecord).
+  test("v9: a batch with baseOffset 5: INVALID_RECORD (87), log_start_offset 0, nothing written", async () => {
     const topic = "golden-base5";
     if (!kafka.storage.image.topics.has(topic)) kafka.storage.createTopic(topic, 1);
     await exchange(kafka.connect(), request(9, 462, topic, 0, batch(5, -1)), response(9, 462, topic, 0, { error: 87, logStartOffset: 0 }));
@@ -195,7 +195,8 @@ describe("Produce golden bytes", () => {
 
   // Apache Kafka never creates a topic on Produce (KafkaApis.handleProduceRequest:
   // !metadataCache.contains(tp) -> UNKNOWN_TOPIC_OR_PARTITION); producers create it
-  // through Metadata. The broker auto-creates it here and appends.
+  // through Metadata. This broker auto-creates it and appends, as its issue asks
+  // (auto-create on Produce and Metadata when auto.create.topics.enable is on).
   test.todo("v9: unknown topic: UNKNOWN_TOPIC_OR_PARTITION (3), topic not created", async () => {
     const topic = "golden-produce-unknown";
     await exchange(kafka.connect(), request(9, 480, topic, 0, batch(0, -1)), response(9, 480, topic, 0, { error: 3 }));
@@ -223,17 +224,17 @@ describe("Produce golden bytes", () => {
 
   // Apache Kafka (ProduceRequest.validateRecords, v3+): exactly one record batch of
   // magic 2 per partition, else INVALID_RECORD (87) with base_offset/log_append_time/
-  // log_start_offset -1. The broker appends both batches.
-  test.todo("v9: two batches in one partition's records: INVALID_RECORD (87), nothing written", async () => {
+  // log_start_offset -1.
+  test("v9: two batches in one partition's records: INVALID_RECORD (87), nothing written", async () => {
     const topic = "golden-two-batches";
     if (!kafka.storage.image.topics.has(topic)) kafka.storage.createTopic(topic, 1);
     await exchange(kafka.connect(), request(9, 490, topic, 0, batch(0, -1) + batch(0, -1)), response(9, 490, topic, 0, { error: 87 }));
     expect(logEnd(topic)).toBe(0);
   });
 
-  // Same rule: no batch at all is INVALID_RECORD (87). The broker answers
+  // Same rule: no batch at all is INVALID_RECORD (87).
   // CORRUPT_MESSAGE (2) with log_start_offset 0.
-  test.todo("v9: empty records: INVALID_RECORD (87)", async () => {
+  test("v9: empty records: INVALID_RECORD (87)", async () => {
     const topic = "golden-empty-records";
     if (!kafka.storage.image.topics.has(topic)) kafka.storage.createTopic(topic, 1);
     await exchange(kafka.connect(), request(9, 491, topic, 0, ""), response(9, 491, topic, 0, { error: 87 }));
@@ -254,8 +255,8 @@ describe("Produce golden bytes: message.max.bytes 80 (the batch is 86 bytes)", (
   });
 
   // Apache Kafka: RecordTooLargeException -> LogAppendInfo.UNKNOWN_LOG_APPEND_INFO,
-  // so log_start_offset -1 (as for CORRUPT_MESSAGE). The broker sends 0.
-  test.todo("v9: MESSAGE_TOO_LARGE (10) with log_start_offset -1", async () => {
+  // so log_start_offset -1 (as for CORRUPT_MESSAGE).
+  test("v9: MESSAGE_TOO_LARGE (10) with log_start_offset -1", async () => {
     await exchange(small.connect(), request(9, 496, "golden-big", 0, batch(0, -1)), response(9, 496, "golden-big", 0, { error: 10, logStartOffset: -1 }));
   });
 });
