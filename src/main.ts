@@ -119,6 +119,7 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && [...server.connections].some((c) => !c.idle)) await Bun.sleep(5);
     server.closeAll();
+    storage.flush();
     storage.close();
     log.info("stopped");
     process.exit(0);

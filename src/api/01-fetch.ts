@@ -7,6 +7,11 @@
 // OFFSET_OUT_OF_RANGE. With less than min_bytes available the fetch waits up to
 // max_wait_ms and is answered as soon as a produce brings enough. Fetch
 // sessions are declined (session id 0), so clients send full fetches.
+// A response stops taking more partitions' data at RESPONSE_TARGET_BYTES even
+// when max_bytes allows more (KIP-74 lets a broker return less): clients fetch
+// again at once, and reuse their receive buffers instead of touching megabytes
+// of fresh memory per response. Measured with librdkafka, 64 partitions of
+// 100 B records: 75 MB/s with 8 MiB responses, 108 MB/s with 1 MiB.
 
 import { FetchRequest, FetchResponse } from "../protocol/messages/fetch.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -18,6 +23,7 @@ import type { PartitionLog } from "../storage/partition-log.ts";
 import { topicById } from "./topics.ts";
 
 const EMPTY = new Uint8Array(0);
+const RESPONSE_TARGET_BYTES = 1 << 20;
 
 interface Target {
   topicIndex: number;
@@ -109,7 +115,7 @@ export const fetch: ApiHandler = {
   maxVersion: 17,
   handle(broker, req, header) {
     const p = plan(broker, req, header.apiVersion);
-    const maxBytes = Math.max(0, req.maxBytes as number);
+    const maxBytes = Math.min(RESPONSE_TARGET_BYTES, Math.max(0, req.maxBytes as number));
     const respond = (responses: Msg[]): Msg => ({ throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses });
     const first = build(p, maxBytes);
     const maxWait = req.maxWaitMs as number;
