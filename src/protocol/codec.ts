@@ -23,11 +23,19 @@ export const ZERO_UUID = new Uint8Array(16);
 
 const PRIMITIVES = new Set(["int8", "int16", "uint16", "int32", "uint32", "int64", "float64", "bool", "string", "bytes", "records", "uuid"]);
 
+const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
+const EMPTY_BYTES = Object.freeze(new Uint8Array(0));
+
+/**
+ * A field's default. Arrays, bytes and structs are shared frozen values, so
+ * decoding and encoding allocate nothing for absent fields (a handler that
+ * wants to add to one builds its own).
+ */
 function defaultOf(f: FieldDef, elemType: string, version: number): () => unknown {
   const nullable = inRange(parseVersions(f.nullableVersions), version);
   const d = f.default;
   if (d === "null" && nullable) return () => null;
-  if (f.type.startsWith("[]")) return () => [];
+  if (f.type.startsWith("[]")) return () => EMPTY_ARRAY;
   switch (elemType) {
     case "int8":
     case "int16":
@@ -48,15 +56,15 @@ function defaultOf(f: FieldDef, elemType: string, version: number): () => unknow
       return () => s;
     }
     case "bytes":
-      return () => (nullable ? null : new Uint8Array(0));
+      return () => (nullable ? null : EMPTY_BYTES);
     case "records":
       return () => null;
     case "uuid":
       return () => ZERO_UUID;
     default: {
       if (nullable) return () => null;
-      const fields = f.fields ?? [];
-      return () => defaultStruct(fields, version);
+      const value = Object.freeze(defaultStruct(f.fields ?? [], version));
+      return () => value;
     }
   }
 }
@@ -172,7 +180,9 @@ function isDefaultValue(v: unknown, d: unknown): boolean {
   if (v instanceof Uint8Array && d instanceof Uint8Array) return v.length === d.length && v.every((x, i) => x === d[i]);
   if (v && d && typeof v === "object" && typeof d === "object") {
     const dv = d as Msg;
-    return Object.entries(v as Msg).every(([k, x]) => isDefaultValue(x, dv[k]));
+    const vv = v as Msg;
+    for (const k in vv) if (!isDefaultValue(vv[k], dv[k])) return false;
+    return true;
   }
   return false;
 }
@@ -234,9 +244,15 @@ function compileStruct(fields: FieldDef[], version: number, flexible: boolean): 
     }
     if (!flexible) return;
     if (taggedList.length === 0) return w.uvarint(0);
-    const present = taggedList.filter(([, f]) => v[f.key] !== undefined && !isDefaultValue(v[f.key], f.dflt()));
-    w.uvarint(present.length);
-    for (const [tag, f] of present) {
+    let n = 0;
+    for (let i = 0; i < taggedList.length; i++) {
+      const f = taggedList[i]![1];
+      if (v[f.key] !== undefined && !isDefaultValue(v[f.key], f.dflt())) n++;
+    }
+    w.uvarint(n);
+    if (n === 0) return;
+    for (const [tag, f] of taggedList) {
+      if (v[f.key] === undefined || isDefaultValue(v[f.key], f.dflt())) continue;
       scratch!.reset();
       f.write(scratch!, v[f.key]);
       const bytes = scratch!.finish();
