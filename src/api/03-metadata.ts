@@ -11,7 +11,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID, type Msg } from "../protocol/codec.ts";
 import type { ApiHandler } from "./handler.ts";
 import type { TopicInfo } from "../metadata/image.ts";
-import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, OPERATIONS_NOT_REQUESTED, lookupOrCreate, topicById } from "./topics.ts";
+import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, OPERATIONS_NOT_REQUESTED, describePartition, lookupOrCreate, topicById } from "./topics.ts";
 
 function describeTopic(t: TopicInfo, includeOps: boolean): Msg {
   return {
@@ -19,15 +19,7 @@ function describeTopic(t: TopicInfo, includeOps: boolean): Msg {
     name: t.name,
     topicId: t.id,
     isInternal: false,
-    partitions: t.partitions.map((p) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex: p.partition,
-      leaderId: p.leader,
-      leaderEpoch: p.leaderEpoch,
-      replicaNodes: p.replicas,
-      isrNodes: p.isr,
-      offlineReplicas: [],
-    })),
+    partitions: t.partitions.map(describePartition),
     topicAuthorizedOperations: includeOps ? ALL_TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED,
   };
 }

@@ -8,7 +8,7 @@ import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from 
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID, type Msg } from "../protocol/codec.ts";
 import type { ApiHandler } from "./handler.ts";
-import { ALL_TOPIC_OPERATIONS } from "./topics.ts";
+import { ALL_TOPIC_OPERATIONS, describePartition } from "./topics.ts";
 
 export const describeTopicPartitions: ApiHandler = {
   key: 75,
@@ -52,17 +52,7 @@ export const describeTopicPartitions: ApiHandler = {
         name,
         topicId: t.id,
         isInternal: false,
-        partitions: page.map((p) => ({
-          errorCode: ErrorCode.NONE,
-          partitionIndex: p.partition,
-          leaderId: p.leader,
-          leaderEpoch: p.leaderEpoch,
-          replicaNodes: p.replicas,
-          isrNodes: p.isr,
-          eligibleLeaderReplicas: [],
-          lastKnownElr: [],
-          offlineReplicas: [],
-        })),
+        partitions: page.map(describePartition),
         topicAuthorizedOperations: ALL_TOPIC_OPERATIONS,
       });
       if (page.length < parts.length) {

@@ -1,7 +1,8 @@
 // Helpers shared by the handlers that describe topics and partitions.
 
 import type { Broker } from "../broker.ts";
-import type { TopicInfo } from "../metadata/image.ts";
+import type { PartitionInfo, TopicInfo } from "../metadata/image.ts";
+import type { Msg } from "../protocol/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { MetadataError, validateTopicName } from "../metadata/store.ts";
 
@@ -33,4 +34,19 @@ export function lookupOrCreate(broker: Broker, name: string, allowCreate: boolea
     if (e instanceof MetadataError) return e.code;
     throw e;
   }
+}
+
+/** A partition as Metadata and DescribeTopicPartitions describe it (single node: nothing offline). */
+export function describePartition(p: PartitionInfo): Msg {
+  return {
+    errorCode: ErrorCode.NONE,
+    partitionIndex: p.partition,
+    leaderId: p.leader,
+    leaderEpoch: p.leaderEpoch,
+    replicaNodes: p.replicas,
+    isrNodes: p.isr,
+    eligibleLeaderReplicas: [],
+    lastKnownElr: [],
+    offlineReplicas: [],
+  };
 }

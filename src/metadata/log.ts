@@ -16,8 +16,7 @@ import { codecFor, type Msg } from "../protocol/codec.ts";
 import { DecodeError, Reader } from "../protocol/reader.ts";
 import { parseVersions, type MessageDef } from "../protocol/schema.ts";
 import { Writer } from "../protocol/writer.ts";
-import { BATCH_HEADER_SIZE, BATCH_OVERHEAD, OFF_ATTRIBUTES, OFF_CRC, OFF_LEADER_EPOCH, OFF_LENGTH, OFF_MAGIC, readBatchInfo, type BatchInfo } from "../records/batch.ts";
-import { crc32c } from "../records/crc32c.ts";
+import { OFF_LEADER_EPOCH, scanBatches, type BatchInfo } from "../records/batch.ts";
 import { buildBatch, decodeRecords, isControlBatch } from "../records/record.ts";
 import { METADATA_RECORDS } from "./records.ts";
 
@@ -58,32 +57,8 @@ export function decodeMetadataRecord(value: Uint8Array, wanted: (apiKey: number)
   return { apiKey, version, data: codecFor(def, version).read(r) };
 }
 
-/** One batch of a metadata file, or why the scan stopped. */
-interface Scan {
-  batches: BatchInfo[];
-  /** where valid data ends */
-  end: number;
-  error: string | null;
-}
-
 /** Walks the batches of a whole file, checking lengths, magic and CRC. */
-function scanFile(buf: Uint8Array): Scan {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const batches: BatchInfo[] = [];
-  let p = 0;
-  while (p < buf.length) {
-    if (buf.length - p < BATCH_HEADER_SIZE) return { batches, end: p, error: `short batch header at ${p}` };
-    const size = v.getInt32(p + OFF_LENGTH) + BATCH_OVERHEAD;
-    if (size < BATCH_HEADER_SIZE || p + size > buf.length) return { batches, end: p, error: `batch at ${p} of ${size} bytes does not fit` };
-    if (v.getInt8(p + OFF_MAGIC) !== 2) return { batches, end: p, error: `magic ${v.getInt8(p + OFF_MAGIC)} at ${p}` };
-    if (crc32c(buf, p + OFF_ATTRIBUTES, p + size) !== v.getUint32(p + OFF_CRC)) return { batches, end: p, error: `crc mismatch at ${p}` };
-    const info = readBatchInfo(buf, p, size);
-    if (info.lastOffsetDelta < 0) return { batches, end: p, error: `negative lastOffsetDelta at ${p}` };
-    batches.push(info);
-    p += size;
-  }
-  return { batches, end: p, error: null };
-}
+const scanFile = (buf: Uint8Array) => scanBatches(buf);
 
 /** Calls `fn(offset, value)` for every record value of the non-control batches at or after `fromOffset`. */
 function forEachValue(buf: Uint8Array, batches: BatchInfo[], fromOffset: number, fn: (offset: number, value: Uint8Array) => void, warn: (m: string) => void): void {

@@ -93,33 +93,42 @@ export function readBatchInfo(b: Uint8Array, p: number, size: number): BatchInfo
   };
 }
 
+/** The batches that check out, where they end, and why the walk stopped early (null when it did not). */
+export interface BatchScan {
+  batches: BatchInfo[];
+  end: number;
+  error: string | null;
+}
+
 /**
- * Checks every batch in a produce request's records: magic 2, lengths that fit
- * exactly, a sane record count and the CRC-32C. Nothing is copied.
+ * Walks the batches in `buf`: magic 2, lengths that fit exactly, sane counts
+ * and the CRC-32C. Stops at the first bad batch. Nothing is copied.
  */
-export function validateBatches(buf: Uint8Array, verifyCrc = true): ScanResult {
+export function scanBatches(buf: Uint8Array, verifyCrc = true): BatchScan {
   const batches: BatchInfo[] = [];
   let p = 0;
-  if (buf.length === 0) return { ok: false, reason: "empty records" };
+  const stop = (error: string): BatchScan => ({ batches, end: p, error });
   while (p < buf.length) {
-    if (buf.length - p < BATCH_HEADER_SIZE) return { ok: false, reason: `truncated batch header at ${p}` };
+    if (buf.length - p < BATCH_HEADER_SIZE) return stop(`truncated batch header at ${p}`);
     const batchLength = int32At(buf, p + OFF_LENGTH);
     const size = batchLength + BATCH_OVERHEAD;
-    if (batchLength < BATCH_HEADER_SIZE - BATCH_OVERHEAD || p + size > buf.length) {
-      return { ok: false, reason: `batch length ${batchLength} at ${p} does not fit` };
-    }
+    if (batchLength < BATCH_HEADER_SIZE - BATCH_OVERHEAD || p + size > buf.length) return stop(`batch length ${batchLength} at ${p} does not fit`);
     const magic = (buf[p + OFF_MAGIC]! << 24) >> 24;
-    if (magic !== 2) return { ok: false, reason: `magic ${magic} at ${p}` };
+    if (magic !== 2) return stop(`magic ${magic} at ${p}`);
     const info = readBatchInfo(buf, p, size);
-    if (info.recordCount < 0 || info.lastOffsetDelta < 0) return { ok: false, reason: `negative record count at ${p}` };
-    if (verifyCrc) {
-      const crc = crc32c(buf, p + OFF_ATTRIBUTES, p + size);
-      if (crc !== uint32At(buf, p + OFF_CRC)) return { ok: false, reason: `crc mismatch at ${p}` };
-    }
+    if (info.recordCount < 0 || info.lastOffsetDelta < 0) return stop(`negative record count at ${p}`);
+    if (verifyCrc && crc32c(buf, p + OFF_ATTRIBUTES, p + size) !== uint32At(buf, p + OFF_CRC)) return stop(`crc mismatch at ${p}`);
     batches.push(info);
     p += size;
   }
-  return { ok: true, batches };
+  return { batches, end: p, error: null };
+}
+
+/** A produce request's records: every batch must check out (see scanBatches). */
+export function validateBatches(buf: Uint8Array, verifyCrc = true): ScanResult {
+  if (buf.length === 0) return { ok: false, reason: "empty records" };
+  const scan = scanBatches(buf, verifyCrc);
+  return scan.error === null ? { ok: true, batches: scan.batches } : { ok: false, reason: scan.error };
 }
 
 /** Rewrites baseOffset in place; the CRC does not cover it, so nothing else changes. */
