@@ -30,10 +30,10 @@ interface Slot {
 
 export class Connection {
   private inBuf = new Uint8Array(0);
-  private inView = new DataView(this.inBuf.buffer);
   private inLen = 0;
   private readonly queue: Slot[] = [];
   private readonly out = new Writer(64 * 1024);
+  private readonly reader = new Reader(new Uint8Array(0));
   /** bytes at the start of `out` already handed to the socket */
   private outSent = 0;
   private closed = false;
@@ -58,7 +58,6 @@ export class Connection {
     }
     const end = data === chunk ? chunk.length : this.inLen;
     const maxFrame = this.broker.config.socketRequestMaxBytes;
-    let view: DataView | undefined;
     let p = start;
     while (end - p >= 4) {
       const size = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
@@ -67,8 +66,7 @@ export class Connection {
         return this.close();
       }
       if (end - p - 4 < size) break;
-      view ??= data === this.inBuf ? this.inView : new DataView(data.buffer, data.byteOffset, data.byteLength);
-      this.handleFrame(data, p + 4, p + 4 + size, view);
+      this.handleFrame(data, p + 4, p + 4 + size);
       if (this.closed) return;
       p += 4 + size;
     }
@@ -88,14 +86,13 @@ export class Connection {
       const next = new Uint8Array(Math.max(need, this.inBuf.length * 2, 64 * 1024));
       next.set(this.inBuf.subarray(0, this.inLen));
       this.inBuf = next;
-      this.inView = new DataView(next.buffer);
     }
     this.inBuf.set(bytes, this.inLen);
     this.inLen = need;
   }
 
-  private handleFrame(buf: Uint8Array, start: number, end: number, view: DataView): void {
-    const r = new Reader(buf, start, end, view);
+  private handleFrame(buf: Uint8Array, start: number, end: number): void {
+    const r = this.reader.reset(buf, start, end);
     let header: RequestHeader;
     try {
       header = readRequestHeader(r);
@@ -129,6 +126,11 @@ export class Connection {
     } catch (e) {
       log.error(`${this.peer}: ${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
       return this.close();
+    }
+    if (!(result instanceof Promise) && this.queue.length === 0) {
+      // the common case: answered at once, nothing waiting ahead of it
+      if (result !== null) this.encodeResponse(header, handler, version, result);
+      return;
     }
     const slot: Slot = { header, handler, version, response: undefined };
     if (result instanceof Promise) {
@@ -164,19 +166,23 @@ export class Connection {
     while (this.queue.length > 0 && this.queue[0]!.response !== undefined) {
       const slot = this.queue.shift()!;
       if (slot.response === null || this.closed) continue;
-      const w = this.out;
-      // reclaim the sent head before it costs more than a move of the unsent tail
-      if (this.outSent > 0 && this.outSent >= w.pos - this.outSent) {
-        w.buf.copyWithin(0, this.outSent, w.pos);
-        w.pos -= this.outSent;
-        this.outSent = 0;
-      }
-      const sizeAt = w.reserveInt32();
-      const flexibleHeader = slot.header.apiKey !== API_VERSIONS_KEY && isFlexible(slot.handler.response, slot.version);
-      writeResponseHeader(w, slot.header.correlationId, flexibleHeader);
-      codecFor(slot.handler.response, slot.version).write(w, slot.response as Msg);
-      w.patchInt32(sizeAt, w.pos - sizeAt - 4);
+      this.encodeResponse(slot.header, slot.handler, slot.version, slot.response as Msg);
     }
+  }
+
+  private encodeResponse(header: RequestHeader, handler: ApiHandler, version: number, response: Msg): void {
+    const w = this.out;
+    // reclaim the sent head before it costs more than a move of the unsent tail
+    if (this.outSent > 0 && this.outSent >= w.pos - this.outSent) {
+      w.buf.copyWithin(0, this.outSent, w.pos);
+      w.pos -= this.outSent;
+      this.outSent = 0;
+    }
+    const sizeAt = w.reserveInt32();
+    const flexibleHeader = header.apiKey !== API_VERSIONS_KEY && isFlexible(handler.response, version);
+    writeResponseHeader(w, header.correlationId, flexibleHeader);
+    codecFor(handler.response, version).write(w, response);
+    w.patchInt32(sizeAt, w.pos - sizeAt - 4);
   }
 
   /** Writes what is buffered; keeps the unsent tail for the drain event. */

@@ -6,14 +6,57 @@ export class DecodeError extends Error {}
 
 const textDecoder = new TextDecoder("utf-8", { fatal: false });
 
+// Names repeat on every request (client id, topic names): a small
+// direct-mapped cache turns their bytes back into the same string without
+// decoding or allocating.
+const CACHE_SLOTS = 256;
+const CACHE_MAX_LEN = 64;
+const cachedBytes: (Uint8Array | null)[] = new Array(CACHE_SLOTS).fill(null);
+const cachedStrings: string[] = new Array(CACHE_SLOTS).fill("");
+
+function decodeShort(buf: Uint8Array, p: number, n: number): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ buf[p + i]!, 0x01000193);
+  const slot = (h >>> 0) & (CACHE_SLOTS - 1);
+  const bytes = cachedBytes[slot];
+  if (bytes !== null && bytes.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (bytes[i] !== buf[p + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cachedStrings[slot]!;
+  }
+  const str = textDecoder.decode(buf.subarray(p, p + n));
+  cachedBytes[slot] = buf.slice(p, p + n);
+  cachedStrings[slot] = str;
+  return str;
+}
+
+// Fields are read byte by byte rather than through a DataView: requests arrive
+// in a fresh buffer per socket read, and a view over each (which materialises
+// its ArrayBuffer) costs an allocation per read for nothing.
+const f64 = new DataView(new ArrayBuffer(8));
+
 export class Reader {
-  readonly view: DataView;
   pos: number;
 
-  /** `view` may be passed when the caller already has one over `buf` (one per socket read, not per frame). */
-  constructor(readonly buf: Uint8Array, offset = 0, readonly end = buf.length, view?: DataView) {
-    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  constructor(
+    public buf: Uint8Array,
+    offset = 0,
+    public end = buf.length,
+  ) {
     this.pos = offset;
+  }
+
+  /** Points this reader at another frame, so a connection reuses one reader. */
+  reset(buf: Uint8Array, offset: number, end: number): this {
+    this.buf = buf;
+    this.pos = offset;
+    this.end = end;
+    return this;
   }
 
   get remaining(): number {
@@ -28,32 +71,38 @@ export class Reader {
   }
 
   int8(): number {
-    return this.view.getInt8(this.need(1));
+    return (this.buf[this.need(1)]! << 24) >> 24;
   }
   uint8(): number {
-    return this.view.getUint8(this.need(1));
+    return this.buf[this.need(1)]!;
   }
   bool(): boolean {
-    return this.view.getUint8(this.need(1)) !== 0;
+    return this.buf[this.need(1)] !== 0;
   }
   int16(): number {
-    return this.view.getInt16(this.need(2));
+    const p = this.need(2);
+    return ((this.buf[p]! << 24) | (this.buf[p + 1]! << 16)) >> 16;
   }
   uint16(): number {
-    return this.view.getUint16(this.need(2));
+    const p = this.need(2);
+    return (this.buf[p]! << 8) | this.buf[p + 1]!;
   }
   int32(): number {
-    return this.view.getInt32(this.need(4));
+    const p = this.need(4);
+    const b = this.buf;
+    return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
   }
   uint32(): number {
-    return this.view.getUint32(this.need(4));
+    return this.int32() >>> 0;
   }
   int64(): number {
-    const p = this.need(8);
-    return this.view.getInt32(p) * 4294967296 + this.view.getUint32(p + 4);
+    const hi = this.int32();
+    return hi * 4294967296 + this.uint32();
   }
   float64(): number {
-    return this.view.getFloat64(this.need(8));
+    const p = this.need(8);
+    for (let i = 0; i < 8; i++) f64.setUint8(i, this.buf[p + i]!);
+    return f64.getFloat64(0);
   }
 
   uvarint(): number {
@@ -100,6 +149,7 @@ export class Reader {
 
   utf8(n: number): string {
     const p = this.need(n);
+    if (n <= CACHE_MAX_LEN) return decodeShort(this.buf, p, n);
     return textDecoder.decode(this.buf.subarray(p, p + n));
   }
 
