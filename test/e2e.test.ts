@@ -240,6 +240,19 @@ describe("running broker", () => {
     }
   });
 
+  test("an empty fetch is valid: answered with no topics, after max_wait_ms", async () => {
+    const c = await WireClient.connect(kafka.port);
+    try {
+      const started = performance.now();
+      const res = await call(c, FetchRequest, FetchResponse, 12, { ...fetchBody("", 0, 0, 300, 1), topics: [] });
+      expect(res.errorCode).toBe(0);
+      expect(res.responses).toEqual([]);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    } finally {
+      c.close();
+    }
+  });
+
   test("acks=0 gets no response; the next request is still answered", async () => {
     const c = await WireClient.connect(kafka.port);
     try {

@@ -81,7 +81,7 @@ export interface InProcessBroker {
   dir: string;
   /** Sends bytes on a fresh or given connection and resolves with everything written back once `frames` responses arrived. */
   connect(): InProcessConnection;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface InProcessConnection {
@@ -139,7 +139,11 @@ export async function startInProcess(overrides: Record<string, string> = {}, dir
         },
       };
     },
-    close() {
+    async close() {
+      // answer waiting fetches before their segments close, as the broker's shutdown does
+      broker.stopping = true;
+      broker.wakeAll();
+      await new Promise((r) => setImmediate(r));
       storage.close();
       removeDir(dir);
     },

@@ -5,7 +5,8 @@
 // whole batch even past max_bytes; after that max_bytes and
 // partition_max_bytes hold. An offset outside [log start, log end] gets
 // OFFSET_OUT_OF_RANGE. With less than min_bytes available the fetch waits up to
-// max_wait_ms and is answered as soon as a produce brings enough. Fetch
+// max_wait_ms and is answered as soon as a produce brings enough; an empty
+// topic list is valid and is answered after max_wait_ms. Fetch
 // sessions are declined (session id 0), so clients send full fetches.
 // A response stops taking more partitions' data at RESPONSE_TARGET_BYTES even
 // when max_bytes allows more (KIP-74 lets a broker return less): clients fetch
@@ -119,9 +120,10 @@ export const fetch: ApiHandler = {
     const respond = (responses: Msg[]): Msg => ({ throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses });
     const first = build(p, maxBytes);
     const maxWait = req.maxWaitMs as number;
-    if (first.bytes >= (req.minBytes as number) || first.hasError || maxWait <= 0 || p.targets.length === 0 || broker.stopping) {
+    if (first.bytes >= (req.minBytes as number) || first.hasError || maxWait <= 0 || broker.stopping) {
       return respond(first.response);
     }
+    // As Kafka: an empty fetch (a session keep-alive) is held for max_wait_ms too.
     // Wait for appends to any of the partitions, or for max_wait_ms.
     return new Promise<Msg>((resolve) => {
       const removers: (() => void)[] = [];

@@ -179,9 +179,17 @@ export class Connection {
       this.outSent = 0;
     }
     const sizeAt = w.reserveInt32();
-    const flexibleHeader = header.apiKey !== API_VERSIONS_KEY && isFlexible(handler.response, version);
-    writeResponseHeader(w, header.correlationId, flexibleHeader);
-    codecFor(handler.response, version).write(w, response);
+    try {
+      const flexibleHeader = header.apiKey !== API_VERSIONS_KEY && isFlexible(handler.response, version);
+      writeResponseHeader(w, header.correlationId, flexibleHeader);
+      codecFor(handler.response, version).write(w, response);
+    } catch (e) {
+      // e.g. a segment closed under a waiting fetch: drop this response, not the broker
+      w.pos = sizeAt;
+      log.error(`${this.peer}: ${handler.name} v${version} response failed: ${(e as Error).message}; closing`);
+      this.close();
+      return;
+    }
     w.patchInt32(sizeAt, w.pos - sizeAt - 4);
   }
 
