@@ -5,6 +5,16 @@ import { log } from "../log.ts";
 import { Connection } from "./connection.ts";
 import type { Broker } from "../broker.ts";
 
+/** Whatever goes wrong on one connection ends that connection, never the broker. */
+function guard(conn: Connection, what: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    log.error(`${conn.peer}: ${what} failed: ${(e as Error).stack ?? e}; closing`);
+    conn.close();
+  }
+}
+
 export class Server {
   private listener: TCPSocketListener<Connection> | null = null;
   readonly connections = new Set<Connection>();
@@ -27,10 +37,10 @@ export class Server {
           log.debug(`${conn.peer}: connected`);
         },
         data(socket, chunk) {
-          socket.data.onData(chunk);
+          guard(socket.data, "read", () => socket.data.onData(chunk));
         },
         drain(socket) {
-          socket.data.onDrain();
+          guard(socket.data, "write", () => socket.data.onDrain());
         },
         close(socket) {
           const conn = socket.data;
