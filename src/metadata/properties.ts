@@ -4,6 +4,7 @@
 //                                  "#\n#<date>\ncluster.id=..\ndirectory.id=..\nnode.id=..\nversion=1\n"
 //   <partition dir>/partition.metadata  "version: 0\ntopic_id: <base64 uuid>" (no trailing newline)
 
+import { parseProperties } from "../config.ts";
 import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { uuidFromBase64, uuidToBase64 } from "./uuid.ts";
@@ -14,19 +15,6 @@ export interface MetaProperties {
   nodeId: number;
   /** base64 uuid; absent in dirs formatted before Kafka 3.7 */
   directoryId: string | null;
-}
-
-/** Parses java.util.Properties text (the subset Kafka writes: key=value lines, # and ! comments). */
-export function parseProperties(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
-    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
-    if (m) out.set(m[1]!, m[2]!.replace(/\\(.)/g, "$1"));
-    else out.set(line, "");
-  }
-  return out;
 }
 
 /** Reads <dir>/meta.properties; null when missing. Throws a clear error when it is unusable. */
