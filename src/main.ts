@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   );
 
   // after the listening line, so start-up is not held up by the compile (~10 ms)
-  setImmediate(() => log.info(`CRC-32C: ${enableNativeCrc32c()}`));
+  setImmediate(() => log.debug(`CRC-32C: ${enableNativeCrc32c()}`));
 
   let stopping = false;
   const shutdown = async (signal: string) => {
