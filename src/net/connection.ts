@@ -49,35 +49,47 @@ export class Connection {
 
   onData(chunk: Uint8Array): void {
     if (this.closed) return;
-    let data = chunk;
-    let start = 0;
-    if (this.inLen > 0) {
+    if (this.inLen > 0 || this.paused) {
       this.append(chunk);
-      data = this.inBuf;
-      start = 0;
+      this.processBuffered();
+    } else {
+      const p = this.processFrames(chunk, chunk.length);
+      // keep the unfinished tail for the next read
+      if (p < chunk.length && !this.closed) this.append(chunk.subarray(p));
     }
-    const end = data === chunk ? chunk.length : this.inLen;
+    this.flush();
+  }
+
+  /** Handles the whole frames gathered in the connection's own buffer. */
+  private processBuffered(): void {
+    const p = this.processFrames(this.inBuf, this.inLen);
+    if (this.closed) return;
+    this.inBuf.copyWithin(0, p, this.inLen);
+    this.inLen -= p;
+  }
+
+  /**
+   * Handles whole frames from the start of `data`; returns where it stopped:
+   * at an unfinished frame, or early when unsent output passed the high-water
+   * mark (the rest waits in the buffer until the client reads).
+   */
+  private processFrames(data: Uint8Array, end: number): number {
     const maxFrame = this.broker.config.socketRequestMaxBytes;
-    let p = start;
-    while (end - p >= 4) {
+    let p = 0;
+    while (end - p >= 4 && !this.paused) {
       const size = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
       if (size < 0 || size > maxFrame) {
         log.warn(`${this.peer}: frame of ${size >>> 0} bytes exceeds socket.request.max.bytes ${maxFrame}; closing`);
-        return this.close();
+        this.close();
+        return p;
       }
       if (end - p - 4 < size) break;
       this.handleFrame(data, p + 4, p + 4 + size);
-      if (this.closed) return;
+      if (this.closed) return p;
       p += 4 + size;
+      if (this.out.pos - this.outSent > OUTPUT_HIGH_WATER) this.flush();
     }
-    // keep the unfinished tail for the next read
-    if (data === chunk) {
-      if (p < end) this.append(chunk.subarray(p));
-    } else {
-      this.inBuf.copyWithin(0, p, this.inLen);
-      this.inLen -= p;
-    }
-    this.flush();
+    return p;
   }
 
   private append(bytes: Uint8Array): void {
@@ -205,6 +217,11 @@ export class Connection {
     this.applyBackPressure();
   }
 
+  /**
+   * A client that does not read its responses must not make the broker
+   * buffer without bound: past the high-water mark the connection stops
+   * reading and handling requests until most of the output is gone.
+   */
   private applyBackPressure(): void {
     const unsent = this.out.pos - this.outSent;
     if (!this.paused && unsent > OUTPUT_HIGH_WATER) {
@@ -218,6 +235,11 @@ export class Connection {
 
   onDrain(): void {
     this.flush();
+    // requests that arrived while paused
+    if (!this.paused && this.inLen > 0 && !this.closed) {
+      this.processBuffered();
+      this.flush();
+    }
   }
 
   get idle(): boolean {
