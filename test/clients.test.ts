@@ -2,14 +2,21 @@
 // with headers and its admin client reads the offsets back (ListOffsets);
 // kcat (librdkafka) lists metadata, produces, and consumes everything back from
 // the beginning, compared byte for byte with keys, headers and offsets.
-// kcat is a Debian package: without it these tests skip, except when
-// KAFKA_REQUIRE_CLIENTS=1 (CI), where its absence fails.
+// kafka-python (Debian's python3-kafka, a protocol implementation of its own)
+// produces, lists offsets and consumes by assignment.
+// kcat and python3-kafka are Debian packages: without them these tests skip,
+// except when KAFKA_REQUIRE_CLIENTS=1 (CI), where their absence fails.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
 
 const KCAT = Bun.which("kcat");
+// Debian's python3 (not a pyenv one on PATH) is the one that sees python3-kafka
+const DEBIAN_PYTHON = "/usr/bin/python3";
+const KAFKA_PYTHON = existsSync("/usr/lib/python3/dist-packages/kafka/__init__.py") && existsSync(DEBIAN_PYTHON);
 const REQUIRED = process.env.KAFKA_REQUIRE_CLIENTS === "1";
 
 let dir: string;
@@ -104,5 +111,25 @@ describe.skipIf(!KCAT && !REQUIRED)("kcat (librdkafka)", () => {
     await kcat(["-P", "-t", "kz", "-p", "0", "-z", "gzip"], input);
     const out = await kcat(["-C", "-t", "kz", "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%o:%s\\n"]);
     expect(out.trimEnd().split("\n")).toEqual(Array.from({ length: 200 }, (_, i) => `${i}:m${i}`));
+  });
+});
+
+describe.skipIf(!KAFKA_PYTHON && !REQUIRED)("kafka-python", () => {
+  test("python3-kafka is installed", () => {
+    expect(KAFKA_PYTHON).toBe(true);
+  });
+
+  test("produces keyed messages with headers, reads offsets, consumes them back by assignment", async () => {
+    const p = Bun.spawn([DEBIAN_PYTHON, join(import.meta.dir, "clients", "kafka_python.py"), broker, "kp"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const killer = setTimeout(() => p.kill("SIGKILL"), 40000);
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    clearTimeout(killer);
+    expect(err.trim()).toBe("");
+    expect(code).toBe(0);
+    const r = JSON.parse(out);
+    expect(r.end).toBe(10);
+    expect(r.beginning).toBe(0);
+    expect(r.by_time).toBe(0);
+    expect(r.messages).toEqual(Array.from({ length: 10 }, (_, i) => [i, `k${i}`, `v${i}`, [["h", `x${i}`]]]));
   });
 });
