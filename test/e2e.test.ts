@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KAFKA_BIN, WireClient, removeDir, requestFrame, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
-import { decode, encode, type Msg } from "../src/protocol/codec.ts";
+import { encode, type Msg } from "../src/protocol/codec.ts";
 import { Reader } from "../src/protocol/reader.ts";
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
 import { ProduceRequest, ProduceResponse } from "../src/protocol/messages/produce.ts";

@@ -69,9 +69,15 @@ export function formatPartitionMetadata(topicId: Uint8Array): string {
 
 /** The topic id in <partitionDir>/partition.metadata; null when the file is missing or unreadable. */
 export function readPartitionMetadata(partitionDir: string): Uint8Array | null {
-  const path = join(partitionDir, "partition.metadata");
-  if (!existsSync(path)) return null;
-  const m = /topic_id:\s*(\S+)/.exec(readFileSync(path, "utf8"));
+  let text: string;
+  try {
+    text = readFileSync(join(partitionDir, "partition.metadata"), "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    throw e;
+  }
+  const m = /topic_id:\s*(\S+)/.exec(text);
   return m ? uuidFromBase64(m[1]!) : null;
 }
 

@@ -14,7 +14,7 @@
 //   topic id is renamed `<dir>.<id hex>-stray`, as Kafka does, and a fresh log
 //   takes its place.
 
-import { existsSync, readdirSync, renameSync } from "node:fs";
+import { readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { MetadataImage, TopicInfo } from "../metadata/image.ts";
 import { readPartitionMetadata } from "../metadata/properties.ts";
@@ -95,16 +95,18 @@ export class Storage {
       if (!p) continue;
       const dir = join(this.cfg.logDir, `${t.name}-${p.partition}`);
       try {
-        const onDisk = existsSync(dir) ? readPartitionMetadata(dir) : null;
+        let onDisk = readPartitionMetadata(dir);
         if (onDisk !== null && !uuidEquals(onDisk, t.id)) {
           const stray = `${dir}.${uuidHex(onDisk)}-stray`;
           this.warn(`${dir} belongs to another topic id; moved to ${stray}`);
           renameSync(dir, stray);
+          onDisk = null;
         }
         logs[p.partition] = PartitionLog.open(dir, {
           segmentBytes: this.cfg.segmentBytes,
           indexIntervalBytes: this.cfg.indexIntervalBytes,
           topicId: t.id,
+          topicIdOnDisk: onDisk,
           warn: this.warn,
         });
       } catch (e) {

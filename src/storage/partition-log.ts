@@ -28,6 +28,7 @@ import {
   OFF_MAX_TIMESTAMP,
   int64At,
   setBaseOffset,
+  uint32At,
   type BatchInfo,
 } from "../records/batch.ts";
 import { crc32c } from "../records/crc32c.ts";
@@ -45,6 +46,8 @@ export interface PartitionLogOptions {
   indexIntervalBytes?: number;
   /** written to partition.metadata when missing; a different id there is an error */
   topicId?: Uint8Array;
+  /** what partition.metadata holds, when the caller has read it already (null: none) */
+  topicIdOnDisk?: Uint8Array | null;
   warn?: (message: string) => void;
 }
 
@@ -143,13 +146,20 @@ export class PartitionLog {
   /** Opens the log in `dir`, creating the directory, partition.metadata and a first empty segment when missing. */
   static open(dir: string, opts: PartitionLogOptions): PartitionLog {
     const warn = opts.warn ?? log.warn;
-    mkdirSync(dir, { recursive: true });
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      mkdirSync(dir, { recursive: true });
+      names = [];
+    }
     if (opts.topicId) {
-      const onDisk = readPartitionMetadata(dir);
+      const onDisk = opts.topicIdOnDisk !== undefined ? opts.topicIdOnDisk : readPartitionMetadata(dir);
       if (onDisk === null) writePartitionMetadata(dir, opts.topicId);
       else if (!uuidEquals(onDisk, opts.topicId)) throw new Error(`${dir}: partition.metadata has topic id ${uuidToBase64(onDisk)}, expected ${uuidToBase64(opts.topicId)}`);
     }
-    const bases = readdirSync(dir)
+    const bases = names
       .map((n) => /^(\d{20})\.log$/.exec(n))
       .filter((m) => m !== null)
       .map((m) => Number(m[1]))
@@ -393,9 +403,17 @@ function scanSegment(seg: Segment, fileSize: number, firstOffset: number, verify
   seg.size = pos;
   if (verifyTailCrc && seg.count > 0) {
     const i = seg.count - 1;
-    const tail = new Uint8Array(seg.sizes[i]!);
-    readSync(seg.fd, tail, 0, tail.length, seg.positions[i]!);
-    if (crc32c(tail, OFF_ATTRIBUTES) !== new DataView(tail.buffer).getUint32(OFF_CRC)) {
+    const at = seg.positions[i]!;
+    const size = seg.sizes[i]!;
+    // the last batch is usually still in the scan buffer: no second read
+    let tail: Uint8Array;
+    if (at >= bufStart && at + size <= bufStart + bufLen) {
+      tail = buf.subarray(at - bufStart, at - bufStart + size);
+    } else {
+      tail = new Uint8Array(size);
+      readSync(seg.fd, tail, 0, size, at);
+    }
+    if (crc32c(tail, OFF_ATTRIBUTES) !== uint32At(tail, OFF_CRC)) {
       seg.count = i;
       seg.size = seg.positions[i]!;
       error = `crc mismatch in the last batch at ${seg.size}` + (error ? ` (after: ${error})` : "");
