@@ -29,6 +29,7 @@ export class Server {
       hostname: host === "" ? "0.0.0.0" : host,
       port,
       socket: {
+        binaryType: "uint8array",
         open(socket) {
           socket.setNoDelay(true);
           const conn = new Connection(socket, broker, `${socket.remoteAddress}:${socket.remotePort}`);
