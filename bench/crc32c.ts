@@ -7,7 +7,7 @@
 import { cc } from "bun:ffi";
 import { join } from "node:path";
 import wabtInit from "wabt";
-import { crc32cTable } from "../src/records/crc32c.ts";
+import { CRC32C_TABLES, crc32cTable } from "../src/records/crc32c.ts";
 
 const wabt = await wabtInit();
 const wat = await Bun.file(join(import.meta.dir, "crc32c.wat")).text();
@@ -16,21 +16,7 @@ const inst = new WebAssembly.Instance(new WebAssembly.Module(buffer), {});
 const mem = new Uint8Array((inst.exports.mem as WebAssembly.Memory).buffer);
 const DATA = 8192;
 
-const POLY = 0x82f63b78;
-const T = new Int32Array(2048);
-for (let n = 0; n < 256; n++) {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-  T[n] = c;
-}
-for (let n = 0; n < 256; n++) {
-  let c = T[n]!;
-  for (let t = 1; t < 8; t++) {
-    c = T[c & 0xff]! ^ (c >>> 8);
-    T[t * 256 + n] = c;
-  }
-}
-mem.set(new Uint8Array(T.buffer), 0);
+mem.set(new Uint8Array(CRC32C_TABLES.buffer), 0);
 const wasmCrc = inst.exports.crc as (p: number, n: number) => number;
 const wasm = (b: Uint8Array) => {
   mem.set(b, DATA);

@@ -57,8 +57,6 @@ export function decodeMetadataRecord(value: Uint8Array, wanted: (apiKey: number)
   return { apiKey, version, data: codecFor(def, version).read(r) };
 }
 
-/** Walks the batches of a whole file, checking lengths, magic and CRC. */
-const scanFile = (buf: Uint8Array) => scanBatches(buf);
 
 /** Calls `fn(offset, value)` for every record value of the non-control batches at or after `fromOffset`. */
 function forEachValue(buf: Uint8Array, batches: BatchInfo[], fromOffset: number, fn: (offset: number, value: Uint8Array) => void, warn: (m: string) => void): void {
@@ -88,7 +86,7 @@ export function segmentFileName(baseOffset: number, suffix = ".log"): string {
 /** Reads the metadata record values of a snapshot file (bootstrap.checkpoint or <end>-<epoch>.checkpoint). */
 export function readCheckpointValues(path: string, warn: (m: string) => void = log.warn): Uint8Array[] {
   const buf = new Uint8Array(readFileSync(path));
-  const scan = scanFile(buf);
+  const scan = scanBatches(buf);
   if (scan.error) warn(`${path}: ${scan.error}; using the records before it`);
   const out: Uint8Array[] = [];
   forEachValue(buf, scan.batches, 0, (_, v) => out.push(v), warn);
@@ -147,7 +145,7 @@ export class MetadataLog {
     for (let i = 0; i < segments.length; i++) {
       const path = join(dir, segmentFileName(segments[i]!));
       const buf = existsSync(path) ? new Uint8Array(readFileSync(path)) : new Uint8Array(0);
-      const scan = scanFile(buf);
+      const scan = scanBatches(buf);
       forEachValue(buf, scan.batches, snapshotEnd, deliver, warn);
       for (const b of scan.batches) {
         nextOffset = Math.max(nextOffset, b.baseOffset + b.lastOffsetDelta + 1);

@@ -13,7 +13,9 @@ import { join } from "node:path";
 import source from "./crc32c.c" with { type: "text" };
 
 const POLY = 0x82f63b78;
-const T = new Int32Array(8 * 256);
+/** Slicing-by-8 tables: table t at [t * 256, t * 256 + 256). Shared with bench/crc32c.ts. */
+export const CRC32C_TABLES = new Int32Array(8 * 256);
+const T = CRC32C_TABLES;
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
