@@ -57,7 +57,6 @@ export function decodeMetadataRecord(value: Uint8Array, wanted: (apiKey: number)
   return { apiKey, version, data: codecFor(def, version).read(r) };
 }
 
-
 /** Calls `fn(offset, value)` for every record value of the non-control batches at or after `fromOffset`. */
 function forEachValue(buf: Uint8Array, batches: BatchInfo[], fromOffset: number, fn: (offset: number, value: Uint8Array) => void, warn: (m: string) => void): void {
   for (const b of batches) {
