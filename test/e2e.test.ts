@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KAFKA_BIN, WireClient, removeDir, requestFrame, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
+import { KAFKA_BIN, SHARED_FIXTURE, WireClient, removeDir, requestFrame, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
 import { encode, type Msg } from "../src/protocol/codec.ts";
 import { Reader } from "../src/protocol/reader.ts";
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
@@ -17,7 +17,7 @@ import { buildBatch, decodeRecords } from "../src/records/record.ts";
 import type { MessageDef } from "../src/protocol/schema.ts";
 import { isFlexible } from "../src/protocol/codec.ts";
 
-const FIXTURE = join(import.meta.dir, "..", "..", "shared", "fixtures", "kraft-combined-logs");
+const FIXTURE = SHARED_FIXTURE;
 
 let corr = 1;
 function frame(def: MessageDef, version: number, body: Msg): { bytes: Uint8Array; corr: number } {

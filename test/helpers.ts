@@ -14,6 +14,9 @@ import { Writer } from "../src/protocol/writer.ts";
 
 export const ROOT = resolve(import.meta.dir, "..");
 export const KAFKA_BIN = join(ROOT, "kafka");
+/** ../shared beside the checkout (Kafka's schemas and a Kafka-written log dir): cross-checks skip without it. */
+export const SHARED = join(ROOT, "..", "shared");
+export const SHARED_FIXTURE = join(SHARED, "fixtures", "kraft-combined-logs");
 
 export function tempDir(prefix = "kafka-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));

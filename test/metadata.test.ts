@@ -11,8 +11,9 @@ import { BeginTransactionRecord, PartitionChangeRecord, RemoveTopicRecord, Topic
 import { DEFAULT_METADATA_VERSION, METADATA_DIR, MetadataError, MetadataStore, validateTopicName } from "../src/metadata/store.ts";
 import { uuidHex, uuidToBase64 } from "../src/metadata/uuid.ts";
 import { Storage } from "../src/storage/log-manager.ts";
+import { SHARED_FIXTURE } from "./helpers.ts";
 
-const FIXTURE = "/work/shared/fixtures/kraft-combined-logs";
+const FIXTURE = SHARED_FIXTURE;
 const LOG = "00000000000000000000.log";
 
 let dir: string;

@@ -21,10 +21,10 @@
 // PartitionResponse(error) / LogAppendInfo.UNKNOWN_LOG_APPEND_INFO).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32c } from "../../src/records/crc32c.ts";
-import { startInProcess, type InProcessBroker } from "../helpers.ts";
+import { SHARED_FIXTURE, startInProcess, type InProcessBroker } from "../helpers.ts";
 import { BATCH_CRC, BATCH_RECORDS, BATCH_SIZE, CRC_COVERED, batch } from "./batch.ts";
 import {
   NULL_CSTR,
@@ -117,8 +117,9 @@ describe("the hand-written record batch", () => {
     expect(byteLength(batch(0, -1))).toBe(BATCH_SIZE);
   });
 
-  test("crc32c agrees with the CRC Kafka wrote in the fixture log (foo-0: 98ec18d3)", () => {
-    const log = readFileSync(join(import.meta.dir, "..", "..", "..", "shared", "fixtures", "kraft-combined-logs", "foo-0", "00000000000000000000.log"));
+  const kafkaLog = join(SHARED_FIXTURE, "foo-0", "00000000000000000000.log");
+  test.skipIf(!existsSync(kafkaLog))("crc32c agrees with the CRC Kafka wrote in the fixture log (foo-0: 98ec18d3)", () => {
+    const log = readFileSync(kafkaLog);
     expect(log.subarray(17, 21).toString("hex")).toBe("98ec18d3");
     expect(crc32c(log, 21, log.length).toString(16)).toBe("98ec18d3");
   });
