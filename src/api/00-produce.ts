@@ -73,7 +73,7 @@ export const produce: ApiHandler = {
   response: ProduceResponse,
   minVersion: 0,
   maxVersion: 11,
-  handle(broker, req, header) {
+  handle(req, { broker, header }) {
     const acks: number = req.acks;
     const validAcks = acks === -1 || acks === 0 || acks === 1;
     const responses = (req.topicData as Msg[]).map((td) => ({

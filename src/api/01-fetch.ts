@@ -114,7 +114,7 @@ export const fetch: ApiHandler = {
   response: FetchResponse,
   minVersion: 4,
   maxVersion: 17,
-  handle(broker, req, header) {
+  handle(req, { broker, header }) {
     const p = plan(broker, req, header.apiVersion);
     const maxBytes = Math.min(RESPONSE_TARGET_BYTES, Math.max(0, req.maxBytes as number));
     const respond = (responses: Msg[]): Msg => ({ throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses });

@@ -70,7 +70,7 @@ export const listOffsets: ApiHandler = {
   response: ListOffsetsResponse,
   minVersion: 0,
   maxVersion: 8,
-  handle(broker, req, header) {
+  handle(req, { broker, header }) {
     return {
       throttleTimeMs: 0,
       topics: (req.topics as Msg[]).map((rt) => {

@@ -31,7 +31,7 @@ export const metadata: ApiHandler = {
   response: MetadataResponse,
   minVersion: 0,
   maxVersion: 12,
-  handle(broker, req, header) {
+  handle(req, { broker, header }) {
     const version = header.apiVersion;
     const includeOps: boolean = req.includeTopicAuthorizedOperations;
     const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);

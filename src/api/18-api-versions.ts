@@ -30,7 +30,7 @@ export const apiVersions: ApiHandler = {
   response: ApiVersionsResponse,
   minVersion: 0,
   maxVersion: 4,
-  handle(broker, req, header) {
+  handle(req, { broker, header }) {
     if (header.apiVersion >= 3 && !(SOFTWARE_NAME.test(req.clientSoftwareName) && SOFTWARE_NAME.test(req.clientSoftwareVersion))) {
       return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys: [], throttleTimeMs: 0 };
     }
@@ -49,7 +49,7 @@ export const apiVersions: ApiHandler = {
 /** The answer to an ApiVersions request at an unsupported version, encoded as v0. */
 export const apiVersionsFallback: ApiHandler = {
   ...apiVersions,
-  handle(broker) {
+  handle(_req, { broker }) {
     return { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiKeys(broker) };
   },
 };

@@ -17,7 +17,7 @@ export const describeTopicPartitions: ApiHandler = {
   response: DescribeTopicPartitionsResponse,
   minVersion: 0,
   maxVersion: 0,
-  handle(broker, req) {
+  handle(req, { broker }) {
     const image = broker.storage.image;
     const requested: string[] = req.topics.length === 0 ? [...image.topics.keys()] : (req.topics as Msg[]).map((t) => t.name as string);
     const names = [...new Set(requested)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

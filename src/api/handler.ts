@@ -2,9 +2,8 @@
 // its definition. The network layer decodes, calls handle, encodes.
 
 import type { Msg } from "../protocol/codec.ts";
-import type { RequestHeader } from "../protocol/headers.ts";
 import type { MessageDef } from "../protocol/schema.ts";
-import type { Broker } from "../broker.ts";
+import type { RequestContext } from "./context.ts";
 
 /** `null` means no response at all (Produce with acks=0). */
 export type HandlerResult = Msg | null | Promise<Msg | null>;
@@ -21,5 +20,5 @@ export interface ApiHandler {
    * Must not keep references to `bytes`/`records` fields of the request past
    * its synchronous part: they alias the connection's receive buffer.
    */
-  handle(broker: Broker, request: Msg, header: RequestHeader): HandlerResult;
+  handle(request: Msg, ctx: RequestContext): HandlerResult;
 }

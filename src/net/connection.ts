@@ -15,6 +15,7 @@ import { Writer } from "../protocol/writer.ts";
 import { codecFor, isFlexible, type Msg } from "../protocol/codec.ts";
 import { API_VERSIONS_KEY, readRequestHeader, skipTaggedFields, writeResponseHeader, type RequestHeader } from "../protocol/headers.ts";
 import type { ApiHandler } from "../api/handler.ts";
+import { ANONYMOUS, type RequestContext, type SecurityProtocol, type Session } from "../api/context.ts";
 import type { Broker } from "../broker.ts";
 import { apiVersionsFallback } from "../api/18-api-versions.ts";
 
@@ -40,12 +41,21 @@ export class Connection {
   private paused = false;
   /** requests decoded but not yet answered (for graceful shutdown) */
   pending = 0;
+  private readonly closing = new AbortController();
+  readonly session: Session;
 
   constructor(
     private readonly socket: Socket<Connection>,
     private readonly broker: Broker,
     readonly peer: string,
-  ) {}
+    listener: { name: string; securityProtocol: SecurityProtocol } = { name: "PLAINTEXT", securityProtocol: "PLAINTEXT" },
+  ) {
+    this.session = { clientAddress: peer, listenerName: listener.name, securityProtocol: listener.securityProtocol, principal: ANONYMOUS, signal: this.closing.signal };
+  }
+
+  private context(header: RequestHeader): RequestContext {
+    return { header, apiVersion: header.apiVersion, session: this.session, broker: this.broker };
+  }
 
   onData(chunk: Uint8Array): void {
     if (this.closed) return;
@@ -118,7 +128,7 @@ export class Connection {
     if (!handler || version < handler.minVersion || version > handler.maxVersion) {
       if (header.apiKey === API_VERSIONS_KEY) {
         // Kafka answers an unknown ApiVersions version with a v0 body listing what it supports.
-        return this.enqueue({ header, handler: apiVersionsFallback, version: 0, response: apiVersionsFallback.handle(this.broker, {}, header) as Msg });
+        return this.enqueue({ header, handler: apiVersionsFallback, version: 0, response: apiVersionsFallback.handle({}, this.context(header)) as Msg });
       }
       log.warn(`${this.peer}: unsupported ${handler ? handler.name : `api key ${header.apiKey}`} v${version} from client ${header.clientId}; closing`);
       return this.close();
@@ -134,7 +144,7 @@ export class Connection {
     }
     let result;
     try {
-      result = handler.handle(this.broker, request, header);
+      result = handler.handle(request, this.context(header));
     } catch (e) {
       log.error(`${this.peer}: ${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
       return this.close();
@@ -251,10 +261,12 @@ export class Connection {
     this.closed = true;
     this.queue.length = 0;
     this.socket.end();
+    this.closing.abort();
   }
 
   onClose(): void {
     this.closed = true;
     this.queue.length = 0;
+    this.closing.abort();
   }
 }
