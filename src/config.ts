@@ -4,10 +4,17 @@
 
 export class ConfigError extends Error {}
 
+export type SecurityProtocol = "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
+const SECURITY_PROTOCOLS: readonly string[] = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"];
+/** what the broker can serve today; the others stop start-up rather than run as plaintext */
+const SERVED_PROTOCOLS: readonly SecurityProtocol[] = ["PLAINTEXT"];
+
 export interface Listener {
   name: string;
   host: string;
   port: number;
+  /** from listener.security.protocol.map (advertised listeners: as the listener of that name) */
+  securityProtocol: SecurityProtocol;
 }
 
 export interface BrokerConfig {
@@ -35,6 +42,7 @@ export const DEFAULTS: Record<string, string> = {
   "message.max.bytes": "1048588",
   "socket.request.max.bytes": "104857600",
   "log.level": "info",
+  "listener.security.protocol.map": "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT",
 };
 
 /** Parses java.util.Properties text: `key=value`, `key: value`, `key value`, #/! comments, `\` continuations and escapes. */
@@ -62,14 +70,29 @@ function unescape(s: string): string {
   });
 }
 
-export function parseListeners(value: string, key: string): Listener[] {
+/** listener.security.protocol.map: listener name -> security protocol. */
+export function parseSecurityProtocolMap(value: string): Map<string, SecurityProtocol> {
+  const out = new Map<string, SecurityProtocol>();
+  for (const part of value.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [name, proto] = part.split(":").map((s) => s.trim().toUpperCase());
+    if (!name || !proto || !SECURITY_PROTOCOLS.includes(proto)) throw new ConfigError(`listener.security.protocol.map: '${part}' is not NAME:PROTOCOL with PROTOCOL one of ${SECURITY_PROTOCOLS.join(", ")}`);
+    out.set(name, proto as SecurityProtocol);
+  }
+  return out;
+}
+
+export function parseListeners(value: string, key: string, protocols: Map<string, SecurityProtocol>): Listener[] {
   const out: Listener[] = [];
   for (const part of value.split(",").map((s) => s.trim()).filter(Boolean)) {
     const m = /^([A-Za-z0-9_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(part);
     if (!m) throw new ConfigError(`${key}: '${part}' is not NAME://host:port`);
     const port = Number(m[3]);
     if (port > 65535) throw new ConfigError(`${key}: port ${port} out of range`);
-    out.push({ name: m[1]!.toUpperCase(), host: m[2]!.replace(/^\[|\]$/g, ""), port });
+    const name = m[1]!.toUpperCase();
+    const securityProtocol = protocols.get(name);
+    if (!securityProtocol) throw new ConfigError(`${key}: no security protocol defined for listener ${name} (listener.security.protocol.map)`);
+    if (out.some((l) => l.name === name)) throw new ConfigError(`${key}: listener name ${name} appears more than once`);
+    out.push({ name, host: m[2]!.replace(/^\[|\]$/g, ""), port, securityProtocol });
   }
   return out;
 }
@@ -89,14 +112,25 @@ function bool(raw: Map<string, string>, key: string): boolean {
 }
 
 export function buildConfig(raw: Map<string, string>): BrokerConfig {
-  const listeners = parseListeners(raw.get("listeners") ?? DEFAULTS.listeners!, "listeners");
-  // The broker serves its client listener; a CONTROLLER listener from a combined-mode file is ignored.
+  const protocols = parseSecurityProtocolMap(raw.get("listener.security.protocol.map") ?? DEFAULTS["listener.security.protocol.map"]!);
+  // The broker serves its client listeners; a CONTROLLER listener from a combined-mode file is ignored
+  // (Kafka maps a controller listener missing from the map to PLAINTEXT).
   const controllerNames = new Set((raw.get("controller.listener.names") ?? "").split(",").map((s) => s.trim().toUpperCase()));
+  for (const n of controllerNames) if (n && !protocols.has(n)) protocols.set(n, "PLAINTEXT");
+  const listeners = parseListeners(raw.get("listeners") ?? DEFAULTS.listeners!, "listeners", protocols);
   const clientListeners = listeners.filter((l) => !controllerNames.has(l.name));
   if (clientListeners.length === 0) throw new ConfigError("listeners: no client listener");
+  for (const l of clientListeners) {
+    if (!SERVED_PROTOCOLS.includes(l.securityProtocol)) {
+      throw new ConfigError(`listeners: ${l.name}://${l.host}:${l.port} uses ${l.securityProtocol}, which this broker does not serve yet (only ${SERVED_PROTOCOLS.join(", ")})`);
+    }
+  }
   const advertised = raw.has("advertised.listeners")
-    ? parseListeners(raw.get("advertised.listeners")!, "advertised.listeners")
+    ? parseListeners(raw.get("advertised.listeners")!, "advertised.listeners", protocols).filter((l) => !controllerNames.has(l.name))
     : clientListeners;
+  for (const a of advertised) {
+    if (!clientListeners.some((l) => l.name === a.name)) throw new ConfigError(`advertised.listeners: ${a.name} is not one of the listeners`);
+  }
   const logDirs = (raw.get("log.dirs") ?? raw.get("log.dir") ?? DEFAULTS["log.dir"]!).split(",").map((s) => s.trim()).filter(Boolean);
   if (logDirs.length === 0) throw new ConfigError("log.dirs: empty");
   const logLevel = (raw.get("log.level") ?? DEFAULTS["log.level"]!).toLowerCase();
@@ -116,9 +150,14 @@ export function buildConfig(raw: Map<string, string>): BrokerConfig {
   };
 }
 
-/** The advertised endpoint for clients: an empty host means this machine's name, as Kafka does. */
-export function advertisedEndpoint(cfg: BrokerConfig): { host: string; port: number } {
-  const l = cfg.advertisedListeners.find((x) => x.name === cfg.listeners[0]!.name) ?? cfg.advertisedListeners[0]!;
+/**
+ * The endpoint clients of `listenerName` are told to use: the advertised
+ * listener of that name, else the listener itself. An empty or wildcard host
+ * becomes "localhost" (Kafka uses the canonical host name, which often does
+ * not resolve in containers and test machines).
+ */
+export function advertisedEndpoint(cfg: BrokerConfig, listenerName = cfg.listeners[0]!.name): { host: string; port: number } {
+  const l = cfg.advertisedListeners.find((x) => x.name === listenerName) ?? cfg.listeners.find((x) => x.name === listenerName) ?? cfg.listeners[0]!;
   const host = l.host === "" || l.host === "0.0.0.0" || l.host === "::" ? "localhost" : l.host;
   return { host, port: l.port };
 }
