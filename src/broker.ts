@@ -1,17 +1,35 @@
-// The broker context that handlers receive: configuration, storage, the
-// metadata image, topic creation and the waiters of long-polling fetches.
+// The broker: its configuration and its services, wired and ordered here.
+//
+//   metadata   formats the log dir, replays __cluster_metadata, publishes changes
+//   storage    one log per partition the metadata knows; follows its events
+//   listeners  one TCP listener per entry of `listeners`
+//
+// start() runs them in that order, stop() in reverse: listeners stop accepting,
+// answer waiting requests and drain; storage flushes and closes; the metadata
+// log closes last. Handlers reach everything through the broker in their
+// request context.
 
-import { advertisedEndpoint, type BrokerConfig } from "./config.ts";
-import type { ApiHandler } from "./api/handler.ts";
-import { HANDLERS } from "./api/index.ts";
-import type { Storage } from "./storage/log-manager.ts";
+import { advertisedEndpoint, type BrokerConfig, type Listener } from "./config.ts";
+import { MetadataStore } from "./metadata/store.ts";
+import { Storage } from "./storage/log-manager.ts";
 import type { PartitionLog } from "./storage/partition-log.ts";
 import type { TopicInfo } from "./metadata/image.ts";
+import { Listeners } from "./net/server.ts";
+import { service, type Service } from "./service.ts";
 import { log } from "./log.ts";
 
+export interface BrokerOptions {
+  /** bind the configured listeners (default true); tests that drive connections directly say false */
+  listen?: boolean;
+}
+
 export class Broker {
-  readonly handlers = new Map<number, ApiHandler>();
-  readonly advertised: { host: string; port: number };
+  // set by their services' start, in order; handlers only run once all have started
+  metadata!: MetadataStore;
+  storage!: Storage;
+  readonly listeners: Listeners;
+  private readonly services: Service[];
+  private started: Service[] = [];
   /** callbacks of fetches waiting for data, by partition log */
   private readonly waiters = new Map<PartitionLog, Set<() => void>>();
   /** set while shutting down: waiting fetches answer at once */
@@ -19,10 +37,61 @@ export class Broker {
 
   constructor(
     readonly config: BrokerConfig,
-    readonly storage: Storage,
+    opts: BrokerOptions = {},
   ) {
-    for (const h of HANDLERS) this.handlers.set(h.key, h);
-    this.advertised = advertisedEndpoint(config);
+    this.listeners = new Listeners(this, config.listeners);
+    this.services = [
+      service(
+        "metadata",
+        () => {
+          this.metadata = MetadataStore.open({ logDir: config.logDir, nodeId: config.nodeId, warn: (m) => log.warn(m) });
+        },
+        () => this.metadata.close(),
+      ),
+      service(
+        "storage",
+        async () => {
+          this.storage = await Storage.open(
+            { logDir: config.logDir, nodeId: config.nodeId, numPartitions: config.numPartitions, segmentBytes: config.logSegmentBytes },
+            this.metadata,
+          );
+        },
+        () => {
+          this.storage.flush();
+          this.storage.close();
+        },
+      ),
+      ...(opts.listen === false ? [] : [this.listeners]),
+    ];
+  }
+
+  /** Starts the services in order; if one fails, the ones started are stopped and the error is rethrown. */
+  async start(): Promise<this> {
+    for (const s of this.services) {
+      try {
+        await s.start();
+      } catch (e) {
+        await this.stop();
+        throw e;
+      }
+      this.started.push(s);
+    }
+    return this;
+  }
+
+  /** Stops the started services in reverse order; safe to call twice. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeAll();
+    const started = this.started;
+    this.started = [];
+    for (const s of started.reverse()) {
+      try {
+        await s.stop();
+      } catch (e) {
+        log.error(`stopping ${s.name}: ${(e as Error).message}`);
+      }
+    }
   }
 
   get nodeId(): number {
@@ -30,11 +99,23 @@ export class Broker {
   }
 
   get clusterId(): string {
-    return this.storage.clusterId;
+    return this.metadata.clusterId;
+  }
+
+  /** Where clients of a listener are told to connect (a bound port 0 becomes the real port). */
+  advertisedFor(listenerName: string): { host: string; port: number } {
+    const a = advertisedEndpoint(this.config, listenerName);
+    return a.port === 0 ? { host: a.host, port: this.listeners.boundPort(listenerName) ?? 0 } : a;
+  }
+
+  /** The listener clients reach first (the first of `listeners`), with its bound port. */
+  get firstListener(): Listener & { boundPort: number } {
+    const l = this.config.listeners[0]!;
+    return { ...l, boundPort: this.listeners.boundPort(l.name) ?? l.port };
   }
 
   topic(name: string): TopicInfo | undefined {
-    return this.storage.image.topics.get(name);
+    return this.metadata.image.topics.get(name);
   }
 
   /** Creates the topic with num.partitions partitions when auto-creation is on. */

@@ -7,9 +7,8 @@ import { readFileSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
 import { buildConfig, ConfigError, parseProperties, DEFAULTS } from "./config.ts";
 import { log, setLogLevel } from "./log.ts";
-import { Storage } from "./storage/log-manager.ts";
 import { Broker } from "./broker.ts";
-import { Server } from "./net/server.ts";
+import { ListenError } from "./net/server.ts";
 import { enableNativeCrc32c } from "./records/crc32c.ts";
 
 const USAGE = `Usage: kafka [server.properties] [--override key=value ...]
@@ -81,28 +80,19 @@ async function main(): Promise<void> {
     throw e;
   }
   setLogLevel(config.logLevel);
-  let storage: Storage;
+  const broker = new Broker(config);
   try {
-    storage = await Storage.open({ logDir: config.logDir, nodeId: config.nodeId, numPartitions: config.numPartitions, segmentBytes: config.logSegmentBytes });
+    await broker.start();
   } catch (e) {
+    if (e instanceof ListenError) fail(e.message);
     fail(`cannot open log dir ${config.logDir}: ${(e as Error).message}`);
   }
-  const broker = new Broker(config, storage);
-  const server = new Server(broker);
-  const l = config.listeners[0]!;
-  let bound;
-  try {
-    bound = server.listen(l.host, l.port);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    fail(`cannot listen on ${l.host || "0.0.0.0"}:${l.port}: ${err.code === "EADDRINUSE" ? "address already in use" : err.message}`);
-  }
-  // port 0 asks the OS for a free port; clients must be told the real one
-  if (broker.advertised.port === 0) broker.advertised.port = bound.port;
-  log.info(
-    `kafka ${pkg.version} listening on ${l.name}://${bound.host}:${bound.port} (advertised ${broker.advertised.host}:${broker.advertised.port}), ` +
-      `log dir ${config.logDir}, node.id ${config.nodeId}, cluster.id ${storage.clusterId}`,
-  );
+  const listening = broker.listeners.describe().map((l, i) => {
+    const name = config.listeners[i]!.name;
+    const a = broker.advertisedFor(name);
+    return `${l} (advertised ${a.host}:${a.port})`;
+  });
+  log.info(`kafka ${pkg.version} listening on ${listening.join(", ")}, log dir ${config.logDir}, node.id ${config.nodeId}, cluster.id ${broker.clusterId}`);
 
   // after the listening line, so start-up is not held up by the compile (~10 ms)
   setImmediate(() => log.debug(`CRC-32C: ${enableNativeCrc32c()}`));
@@ -112,15 +102,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info(`${signal}: shutting down`);
-    server.stopAccepting();
-    broker.stopping = true;
-    broker.wakeAll();
-    // finish in-flight requests and unsent responses, bounded
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && [...server.connections].some((c) => !c.idle)) await Bun.sleep(5);
-    server.closeAll();
-    storage.flush();
-    storage.close();
+    await broker.stop();
     log.info("stopped");
     process.exit(0);
   };

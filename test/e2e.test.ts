@@ -41,6 +41,12 @@ async function readResponse(client: WireClient, res: MessageDef, version: number
   return (await import("../src/protocol/codec.ts")).codecFor(res, version).read(r);
 }
 
+/** Creates a topic the way producers do: a Metadata request that allows auto-creation (Produce never creates). */
+async function createTopic(client: WireClient, name: string): Promise<void> {
+  const md = await call(client, MetadataRequest, MetadataResponse, 12, { topics: [{ topicId: new Uint8Array(16), name }], allowAutoTopicCreation: true });
+  expect(md.topics[0].errorCode).toBe(0);
+}
+
 function produceBody(topic: string, partition: number, values: string[], acks = 1): Msg {
   const batch = buildBatch({ baseTimestamp: Date.now(), records: values.map((v) => ({ key: null, value: new TextEncoder().encode(v) })) });
   return { transactionalId: null, acks, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }] };
@@ -191,6 +197,7 @@ describe("running broker", () => {
   test("produce then fetch the same records; records are on disk after the response", async () => {
     const c = await WireClient.connect(kafka.port);
     try {
+      await createTopic(c, "pf");
       const pr = await call(c, ProduceRequest, ProduceResponse, 9, produceBody("pf", 0, ["a", "b", "c"]));
       expect(pr.responses[0].partitionResponses[0]).toMatchObject({ index: 0, errorCode: 0, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0 });
       const onDisk = readFileSync(join(dir, "pf-0", "00000000000000000000.log"));
@@ -222,6 +229,7 @@ describe("running broker", () => {
     const consumer = await WireClient.connect(kafka.port);
     const producer = await WireClient.connect(kafka.port);
     try {
+      await createTopic(producer, "lp");
       await call(producer, ProduceRequest, ProduceResponse, 9, produceBody("lp", 0, ["first"]));
       const waiting = frame(FetchRequest, 12, fetchBody("lp", 0, 1, 20000, 1));
       const behind = frame(ApiVersionsRequest, 0, {});
@@ -256,9 +264,10 @@ describe("running broker", () => {
   test("acks=0 gets no response; the next request is still answered", async () => {
     const c = await WireClient.connect(kafka.port);
     try {
+      await createTopic(c, "a0");
       c.send(frame(ProduceRequest, 9, produceBody("a0", 0, ["x"], 0)).bytes);
-      const md = await call(c, MetadataRequest, MetadataResponse, 9, { topics: null });
-      expect(md.topics.map((t: Msg) => t.name)).toContain("a0");
+      const lo = await call(c, ListOffsetsRequest, ListOffsetsResponse, 5, { replicaId: -1, isolationLevel: 0, topics: [{ name: "a0", partitions: [{ partitionIndex: 0, timestamp: -1, currentLeaderEpoch: -1 }] }] });
+      expect(lo.topics[0].partitions[0].offset).toBe(1);
     } finally {
       c.close();
     }
@@ -355,6 +364,7 @@ describe("restart and existing log dirs", () => {
     dirs.push(dir);
     let kafka = await startKafka(dir);
     let c = await WireClient.connect(kafka.port);
+    await createTopic(c, "orphan");
     await call(c, ProduceRequest, ProduceResponse, 9, produceBody("orphan", 0, ["kept"]));
     c.close();
     expect(await kafka.stop()).toBe(0);

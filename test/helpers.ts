@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { buildConfig } from "../src/config.ts";
-import { Storage } from "../src/storage/log-manager.ts";
+import type { Storage } from "../src/storage/log-manager.ts";
 import { Broker } from "../src/broker.ts";
 import { Connection } from "../src/net/connection.ts";
 import { Writer } from "../src/protocol/writer.ts";
@@ -99,8 +99,8 @@ export interface InProcessConnection {
 export async function startInProcess(overrides: Record<string, string> = {}, dir = tempDir()): Promise<InProcessBroker> {
   const raw = new Map<string, string>(Object.entries({ "log.dirs": dir, listeners: "PLAINTEXT://127.0.0.1:9092", ...overrides }));
   const config = buildConfig(raw);
-  const storage = await Storage.open({ logDir: config.logDir, nodeId: config.nodeId, numPartitions: config.numPartitions, segmentBytes: config.logSegmentBytes });
-  const broker = new Broker(config, storage);
+  const broker = await new Broker(config, { listen: false }).start();
+  const storage = broker.storage;
   return {
     broker,
     storage,
@@ -147,7 +147,7 @@ export async function startInProcess(overrides: Record<string, string> = {}, dir
       broker.stopping = true;
       broker.wakeAll();
       await new Promise((r) => setImmediate(r));
-      storage.close();
+      await broker.stop();
       removeDir(dir);
     },
   };

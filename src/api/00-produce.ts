@@ -4,8 +4,10 @@
 // INVALID_RECORD. Each batch is checked (magic 2, lengths, CRC-32C over
 // attributes..end); a bad one gets CORRUPT_MESSAGE and nothing of that
 // partition is written. A batch over message.max.bytes gets MESSAGE_TOO_LARGE.
-// Unlike Kafka, a Produce to an unknown topic creates it when
-// auto.create.topics.enable is on. Offsets are assigned by rewriting baseOffset
+// As Kafka, a Produce to a topic that does not exist gets
+// UNKNOWN_TOPIC_OR_PARTITION and creates nothing, whatever
+// auto.create.topics.enable says: topics are auto-created by Metadata, which
+// producers send first. Offsets are assigned by rewriting baseOffset
 // in place and the leader epoch is stamped (both outside the CRC); the bytes go
 // to the segment file (page cache) before the response. acks=0 gets no
 // response at all.
@@ -17,7 +19,6 @@ import { setPartitionLeaderEpoch, validateBatches } from "../records/batch.ts";
 import { log } from "../log.ts";
 import type { ApiHandler } from "./handler.ts";
 import type { Broker } from "../broker.ts";
-import { lookupOrCreate } from "./topics.ts";
 
 const FIRST_SERVED_VERSION = 3;
 
@@ -27,13 +28,13 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
     res.errorCode = ErrorCode.UNSUPPORTED_VERSION;
     return res;
   }
-  const t = lookupOrCreate(broker, topic, true);
-  const plog = typeof t === "number" ? undefined : broker.storage.getLog(topic, partition);
-  const leaderEpoch = typeof t === "number" ? -1 : (t.partitions[partition]?.leaderEpoch ?? 0);
-  if (!plog) {
-    res.errorCode = typeof t === "number" ? t : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  const t = broker.topic(topic);
+  const plog = t ? broker.storage.getLog(topic, partition) : undefined;
+  if (!t || !plog) {
+    res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     return res;
   }
+  const leaderEpoch = t.partitions[partition]?.leaderEpoch ?? 0;
   if (records === null || records.length === 0) {
     res.errorCode = ErrorCode.INVALID_RECORD;
     return res;

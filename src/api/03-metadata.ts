@@ -5,10 +5,15 @@
 // and the request allow it (AllowAutoTopicCreation from v4; always before) and
 // answered as ready in the same response; otherwise UNKNOWN_TOPIC_OR_PARTITION.
 // A null topic list (v1+) or an empty one at v0 means every topic.
+// As Kafka: at v10-11 (topic ids in the schema, not yet served) a request
+// naming a topic by id or without a name is INVALID_REQUEST for every topic.
+// The broker's address is the one advertised for the listener the request
+// came in on.
 
 import { MetadataRequest, MetadataResponse } from "../protocol/messages/metadata.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID, type Msg } from "../protocol/codec.ts";
+import { isZeroUuid } from "../metadata/uuid.ts";
 import type { ApiHandler } from "./handler.ts";
 import type { TopicInfo } from "../metadata/image.ts";
 import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, OPERATIONS_NOT_REQUESTED, describePartition, lookupOrCreate, topicById } from "./topics.ts";
@@ -31,11 +36,16 @@ export const metadata: ApiHandler = {
   response: MetadataResponse,
   minVersion: 0,
   maxVersion: 12,
-  handle(req, { broker, header }) {
+  handle(req, { broker, header, session }) {
     const version = header.apiVersion;
     const includeOps: boolean = req.includeTopicAuthorizedOperations;
     const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
     const topics: Msg[] = [];
+    if (!allTopics && version < 12 && (req.topics as Msg[]).some((t) => t.name === null || !isZeroUuid(t.topicId))) {
+      // MetadataRequest.getErrorResponse: no brokers, no cluster id, controller -1
+      const failed = (req.topics as Msg[]).map((t) => ({ errorCode: ErrorCode.INVALID_REQUEST, name: t.name ?? "", topicId: t.topicId, isInternal: false, partitions: [] }));
+      return { throttleTimeMs: 0, brokers: [], clusterId: null, controllerId: -1, topics: failed, clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED };
+    }
     if (allTopics) {
       for (const t of broker.storage.image.topics.values()) topics.push(describeTopic(t, includeOps));
     } else {
@@ -53,7 +63,7 @@ export const metadata: ApiHandler = {
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      brokers: [{ nodeId: broker.nodeId, ...broker.advertisedFor(session.listenerName), rack: null }],
       clusterId: broker.clusterId,
       controllerId: broker.nodeId,
       topics,

@@ -1,8 +1,8 @@
 // ApiVersions (key 18), versions 0-4.
 // Lists every registered handler with the versions it serves; nothing is
 // listed twice. A request at a version we do not know gets error 35
-// (UNSUPPORTED_VERSION) with a v0 body that still lists the keys, so the client
-// can retry at a version we speak. Responses always use response header v0.
+// (UNSUPPORTED_VERSION) with a v0 body listing ApiVersions' own range, as
+// Kafka answers, so the client retries at a version we speak. Responses always use response header v0.
 // v3+ also reports the metadata.version feature (supported and finalized), and
 // checks ClientSoftwareName/Version as Kafka does: INVALID_REQUEST otherwise.
 
@@ -10,46 +10,58 @@ import { ApiVersionsRequest, ApiVersionsResponse } from "../protocol/messages/ap
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Msg } from "../protocol/codec.ts";
 import type { ApiHandler } from "./handler.ts";
-import type { Broker } from "../broker.ts";
 
 /** metadata.version levels this broker can serve (3.0-IV1 .. 4.0-IV3). */
 export const METADATA_VERSION_RANGE = { min: 1, max: 25 };
 
 const SOFTWARE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
 
-function apiKeys(broker: Broker): Msg[] {
-  return [...broker.handlers.values()]
-    .sort((a, b) => a.key - b.key)
-    .map((h) => ({ apiKey: h.key, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+/**
+ * The ApiVersions handler over the registry's handlers (given as a function:
+ * the registry lists this handler too, so it cannot be imported here).
+ */
+export function apiVersionsHandler(handlers: () => Iterable<ApiHandler>): ApiHandler {
+  const apiKeys = (): Msg[] =>
+    [...handlers()].sort((a, b) => a.key - b.key).map((h) => ({ apiKey: h.key, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+  return {
+    key: API_VERSIONS_RANGE.apiKey,
+    name: "ApiVersions",
+    request: ApiVersionsRequest,
+    response: ApiVersionsResponse,
+    minVersion: API_VERSIONS_RANGE.minVersion,
+    maxVersion: API_VERSIONS_RANGE.maxVersion,
+    handle(req, { broker, header }) {
+      if (header.apiVersion >= 3 && !(SOFTWARE_NAME.test(req.clientSoftwareName) && SOFTWARE_NAME.test(req.clientSoftwareVersion))) {
+        return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys: [], throttleTimeMs: 0 };
+      }
+      const level = broker.storage.image.metadataVersion;
+      return {
+        errorCode: ErrorCode.NONE,
+        apiKeys: apiKeys(),
+        throttleTimeMs: 0,
+        supportedFeatures: [{ name: "metadata.version", minVersion: METADATA_VERSION_RANGE.min, maxVersion: METADATA_VERSION_RANGE.max }],
+        finalizedFeaturesEpoch: level > 0 ? 0 : -1,
+        finalizedFeatures: level > 0 ? [{ name: "metadata.version", maxVersionLevel: level, minVersionLevel: level }] : [],
+      };
+    },
+  };
 }
 
-export const apiVersions: ApiHandler = {
-  key: 18,
+const API_VERSIONS_RANGE = { apiKey: 18, minVersion: 0, maxVersion: 4 };
+
+/**
+ * The answer to an ApiVersions request at an unsupported version, encoded as
+ * v0: as Kafka (KIP-511), only ApiVersions' own range, so the client retries
+ * at a version both speak and then learns the rest.
+ */
+export const apiVersionsFallback: ApiHandler = {
+  key: API_VERSIONS_RANGE.apiKey,
   name: "ApiVersions",
   request: ApiVersionsRequest,
   response: ApiVersionsResponse,
   minVersion: 0,
-  maxVersion: 4,
-  handle(req, { broker, header }) {
-    if (header.apiVersion >= 3 && !(SOFTWARE_NAME.test(req.clientSoftwareName) && SOFTWARE_NAME.test(req.clientSoftwareVersion))) {
-      return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys: [], throttleTimeMs: 0 };
-    }
-    const level = broker.storage.image.metadataVersion;
-    return {
-      errorCode: ErrorCode.NONE,
-      apiKeys: apiKeys(broker),
-      throttleTimeMs: 0,
-      supportedFeatures: [{ name: "metadata.version", minVersion: METADATA_VERSION_RANGE.min, maxVersion: METADATA_VERSION_RANGE.max }],
-      finalizedFeaturesEpoch: level > 0 ? 0 : -1,
-      finalizedFeatures: level > 0 ? [{ name: "metadata.version", maxVersionLevel: level, minVersionLevel: level }] : [],
-    };
-  },
-};
-
-/** The answer to an ApiVersions request at an unsupported version, encoded as v0. */
-export const apiVersionsFallback: ApiHandler = {
-  ...apiVersions,
-  handle(_req, { broker }) {
-    return { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: apiKeys(broker) };
+  maxVersion: 0,
+  handle() {
+    return { errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: [API_VERSIONS_RANGE] };
   },
 };

@@ -8,6 +8,7 @@
 
 import type { Msg } from "../protocol/codec.ts";
 import { uuidHex } from "./uuid.ts";
+import type { MetadataEvent } from "./events.ts";
 
 export interface PartitionInfo {
   partition: number;
@@ -60,6 +61,18 @@ export class MetadataImage {
   readonly topicsById = new Map<string, TopicInfo>();
 
   private pending: { apiKey: number; data: Msg }[] | null = null;
+  /** what applied records changed since the last takeChanges() */
+  private changes: MetadataEvent[] = [];
+  /** topics created since the last takeChanges(): their partitions are part of the creation */
+  private readonly created = new Set<TopicInfo>();
+
+  /** The changes applied since the last call, in log order. */
+  takeChanges(): MetadataEvent[] {
+    const out = this.changes;
+    this.changes = [];
+    this.created.clear();
+    return out;
+  }
 
   /** Applies one decoded record (or buffers it inside a transaction). Returns a warning text for records that did not fit, else null. */
   replay(apiKey: number, data: Msg): string | null {
@@ -105,6 +118,8 @@ export class MetadataImage {
         const t: TopicInfo = { name, id, partitions: [] };
         this.topics.set(name, t);
         this.topicsById.set(uuidHex(id), t);
+        this.changes.push({ type: "topicCreated", topic: t });
+        this.created.add(t);
         return null;
       }
       case RecordType.PARTITION: {
@@ -120,6 +135,11 @@ export class MetadataImage {
           replicas: r.replicas,
           isr: r.isr,
         };
+        if (!this.created.has(t)) {
+          const last = this.changes[this.changes.length - 1];
+          if (last?.type === "partitionsAdded" && last.topic === t) (last.partitions as number[]).push(id);
+          else this.changes.push({ type: "partitionsAdded", topic: t, partitions: [id] });
+        }
         return null;
       }
       case RecordType.PARTITION_CHANGE: {
@@ -145,6 +165,7 @@ export class MetadataImage {
         if (!t) return `RemoveTopicRecord for unknown topic id ${key}`;
         this.topicsById.delete(key);
         if (this.topics.get(t.name) === t) this.topics.delete(t.name);
+        this.changes.push({ type: "topicDeleted", topic: t });
         return null;
       }
       case RecordType.FEATURE_LEVEL: {

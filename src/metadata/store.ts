@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { Msg } from "../protocol/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { isAppliedRecordType, MetadataImage, type TopicInfo } from "./image.ts";
+import { MetadataEvents } from "./events.ts";
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataLog, readCheckpointValues } from "./log.ts";
 import { readMetaProperties, readPartitionMetadata, writeMetaProperties, writePartitionMetadata, type MetaProperties } from "./properties.ts";
 import {
@@ -64,6 +65,9 @@ export interface MetadataStoreOptions {
 }
 
 export class MetadataStore {
+  /** changes made after start-up, published once they are in the log and the image */
+  readonly events = new MetadataEvents();
+
   private constructor(
     readonly logDir: string,
     readonly image: MetadataImage,
@@ -127,6 +131,8 @@ export class MetadataStore {
       warn(`no metadata.version in the metadata log; assuming ${DEFAULT_METADATA_VERSION}`);
       image.metadataVersion = DEFAULT_METADATA_VERSION;
     }
+    // what was loaded is the starting image, not a change
+    image.takeChanges();
     return store;
   }
 
@@ -154,6 +160,7 @@ export class MetadataStore {
       const w = this.image.replay(rec.apiKey, rec.data);
       if (w) logger.warn(`metadata record at offset ${base + i}: ${w}`);
     });
+    this.events.publish(this.image.takeChanges());
   }
 
   /**

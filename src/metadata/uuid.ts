@@ -11,6 +11,10 @@ export function uuidEquals(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+export function isZeroUuid(id: Uint8Array): boolean {
+  return uuidEquals(id, ZERO_UUID);
+}
+
 export function uuidToBase64(id: Uint8Array): string {
   return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("base64url");
 }

@@ -18,6 +18,7 @@ import type { ApiHandler } from "../api/handler.ts";
 import { ANONYMOUS, type RequestContext, type SecurityProtocol, type Session } from "../api/context.ts";
 import type { Broker } from "../broker.ts";
 import { apiVersionsFallback } from "../api/18-api-versions.ts";
+import { HANDLERS_BY_KEY } from "../api/index.ts";
 
 /** Above this many unsent response bytes the connection stops reading requests. */
 const OUTPUT_HIGH_WATER = 32 * 1024 * 1024;
@@ -123,7 +124,7 @@ export class Connection {
       return this.close();
     }
     if (log.enabled("debug")) log.debug(`${this.peer}: request key=${header.apiKey} v=${header.apiVersion} corr=${header.correlationId} ${hex(buf.subarray(start, end), 128)}`);
-    const handler = this.broker.handlers.get(header.apiKey);
+    const handler = HANDLERS_BY_KEY.get(header.apiKey);
     const version = header.apiVersion;
     if (!handler || version < handler.minVersion || version > handler.maxVersion) {
       if (header.apiKey === API_VERSIONS_KEY) {

@@ -39,11 +39,21 @@ const PARTITION_DIR_RE = /^(.+)-(\d{1,9})$/;
 export class Storage {
   private readonly logs = new Map<string, PartitionLog[]>();
   private readonly warn = (m: string) => log.warn(m);
+  private readonly unsubscribe: () => void;
 
   private constructor(
     readonly cfg: StorageConfig,
     readonly metadata: MetadataStore,
-  ) {}
+    /** opened by open() itself, so closed with the logs */
+    private readonly ownsMetadata: boolean,
+  ) {
+    // logs follow the metadata: a topic or partition that appears gets its log
+    this.unsubscribe = metadata.events.subscribe((e) => {
+      if (e.type === "topicCreated") this.openTopic(e.topic);
+      else if (e.type === "partitionsAdded") this.openTopic(e.topic);
+      else if (e.type === "topicDeleted") this.closeTopic(e.topic.name);
+    });
+  }
 
   get image(): MetadataImage {
     return this.metadata.image;
@@ -53,9 +63,12 @@ export class Storage {
     return this.metadata.clusterId;
   }
 
-  /** Formats the log dir if needed, replays the metadata log and opens every known partition's log. */
-  static async open(cfg: StorageConfig): Promise<Storage> {
-    const s = new Storage(cfg, MetadataStore.open({ logDir: cfg.logDir, nodeId: cfg.nodeId, warn: (m) => log.warn(m) }));
+  /**
+   * Opens every partition's log the metadata knows (the metadata store has
+   * formatted the log dir and replayed its log); without a store, opens one.
+   */
+  static async open(cfg: StorageConfig, metadata?: MetadataStore): Promise<Storage> {
+    const s = new Storage(cfg, metadata ?? MetadataStore.open({ logDir: cfg.logDir, nodeId: cfg.nodeId, warn: (m) => log.warn(m) }), metadata === undefined);
     if (s.metadata.bootstrapped) s.adoptPartitionDirs();
     for (const t of s.image.topics.values()) s.openTopic(t);
     s.warnStrays();
@@ -73,9 +86,8 @@ export class Storage {
    */
   createTopic(name: string, numPartitions?: number): TopicInfo {
     const n = numPartitions === undefined || numPartitions === -1 ? this.cfg.numPartitions : numPartitions;
-    const t = this.metadata.createTopic(name, n);
-    this.openTopic(t);
-    return t;
+    // the topicCreated event opens the logs
+    return this.metadata.createTopic(name, n);
   }
 
   /** fsyncs every log appended to since the last flush. */
@@ -83,16 +95,24 @@ export class Storage {
     for (const logs of this.logs.values()) for (const l of logs) l?.flush();
   }
 
+  /** Closes every log (and the metadata store when open() opened it). */
   close(): void {
+    this.unsubscribe();
     for (const logs of this.logs.values()) for (const l of logs) l?.close();
     this.logs.clear();
-    this.metadata.close();
+    if (this.ownsMetadata) this.metadata.close();
   }
 
+  private closeTopic(name: string): void {
+    for (const l of this.logs.get(name) ?? []) l?.close();
+    this.logs.delete(name);
+  }
+
+  /** Opens the logs of the topic's partitions that are not open yet. */
   private openTopic(t: TopicInfo): void {
-    const logs: PartitionLog[] = [];
+    const logs: PartitionLog[] = this.logs.get(t.name) ?? [];
     for (const p of t.partitions) {
-      if (!p) continue;
+      if (!p || logs[p.partition]) continue;
       const dir = join(this.cfg.logDir, `${t.name}-${p.partition}`);
       try {
         let onDisk = readPartitionMetadata(dir);

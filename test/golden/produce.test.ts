@@ -196,9 +196,8 @@ describe("Produce golden bytes", () => {
 
   // Apache Kafka never creates a topic on Produce (KafkaApis.handleProduceRequest:
   // !metadataCache.contains(tp) -> UNKNOWN_TOPIC_OR_PARTITION); producers create it
-  // through Metadata. This broker auto-creates it and appends, as its issue asks
-  // (auto-create on Produce and Metadata when auto.create.topics.enable is on).
-  test.todo("v9: unknown topic: UNKNOWN_TOPIC_OR_PARTITION (3), topic not created", async () => {
+  // through Metadata. auto.create.topics.enable is on in this broker.
+  test("v9: unknown topic: UNKNOWN_TOPIC_OR_PARTITION (3), topic not created", async () => {
     const topic = "golden-produce-unknown";
     await exchange(kafka.connect(), request(9, 480, topic, 0, batch(0, -1)), response(9, 480, topic, 0, { error: 3 }));
     expect(kafka.storage.image.topics.has(topic)).toBe(false);
