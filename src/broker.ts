@@ -144,6 +144,13 @@ export class Broker {
     for (const cb of [...set]) cb();
   }
 
+  /** How many fetches wait for appends, over all partitions. */
+  get waitingFetches(): number {
+    let n = 0;
+    for (const set of this.waiters.values()) n += set.size;
+    return n;
+  }
+
   /** Wakes every waiting fetch (shutdown). */
   wakeAll(): void {
     for (const set of [...this.waiters.values()]) for (const cb of [...set]) cb();

@@ -28,6 +28,8 @@ export interface BrokerConfig {
   messageMaxBytes: number;
   socketRequestMaxBytes: number;
   logLevel: string;
+  /** max.request.partition.size.limit: most partitions one DescribeTopicPartitions response carries */
+  maxRequestPartitionSizeLimit: number;
   /** every key as given, for DescribeConfigs later */
   raw: Map<string, string>;
 }
@@ -42,6 +44,7 @@ export const DEFAULTS: Record<string, string> = {
   "message.max.bytes": "1048588",
   "socket.request.max.bytes": "104857600",
   "log.level": "info",
+  "max.request.partition.size.limit": "2000",
   "listener.security.protocol.map": "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT",
 };
 
@@ -146,6 +149,7 @@ export function buildConfig(raw: Map<string, string>): BrokerConfig {
     messageMaxBytes: int(raw, "message.max.bytes", 0),
     socketRequestMaxBytes: int(raw, "socket.request.max.bytes", 1),
     logLevel,
+    maxRequestPartitionSizeLimit: int(raw, "max.request.partition.size.limit", 1),
     raw,
   };
 }

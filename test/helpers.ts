@@ -94,6 +94,8 @@ export interface InProcessConnection {
   /** resolves when at least n bytes were written (bounded by the test's timeout) */
   waitFor(n: number): Promise<Uint8Array>;
   readonly closed: boolean;
+  /** the client goes away (the socket's close event) */
+  disconnect(): void;
 }
 
 export async function startInProcess(overrides: Record<string, string> = {}, dir = tempDir()): Promise<InProcessBroker> {
@@ -140,6 +142,7 @@ export async function startInProcess(overrides: Record<string, string> = {}, dir
         get closed() {
           return sock.ended;
         },
+        disconnect: () => conn.onClose(),
       };
     },
     async close() {

@@ -114,7 +114,7 @@ export const fetch: ApiHandler = {
   response: FetchResponse,
   minVersion: 4,
   maxVersion: 17,
-  handle(req, { broker, header }) {
+  handle(req, { broker, header, session }) {
     const p = plan(broker, req, header.apiVersion);
     const maxBytes = Math.min(RESPONSE_TARGET_BYTES, Math.max(0, req.maxBytes as number));
     const respond = (responses: Msg[]): Msg => ({ throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses });
@@ -125,7 +125,7 @@ export const fetch: ApiHandler = {
     }
     // As Kafka: an empty fetch (a session keep-alive) is held for max_wait_ms too.
     // Wait for appends to any of the partitions, or for max_wait_ms.
-    return new Promise<Msg>((resolve) => {
+    return new Promise<Msg | null>((resolve) => {
       const removers: (() => void)[] = [];
       let done = false;
       const finish = () => {
@@ -141,6 +141,17 @@ export const fetch: ApiHandler = {
         if (b.bytes >= (req.minBytes as number) || b.hasError) finish();
       };
       const timer = setTimeout(finish, maxWait);
+      // a closed connection gets no answer: stop waiting and let go of the waiters now
+      const abandon = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        for (const r of removers) r();
+        resolve(null);
+      };
+      if (session.signal.aborted) return abandon();
+      session.signal.addEventListener("abort", abandon, { once: true });
+      removers.push(() => session.signal.removeEventListener("abort", abandon));
       const seen = new Set<PartitionLog>();
       for (const tg of p.targets) {
         if (tg.log && !seen.has(tg.log)) {

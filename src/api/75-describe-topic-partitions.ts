@@ -1,7 +1,8 @@
 // DescribeTopicPartitions (key 75), version 0.
 // Topics sorted by name (every topic when the list is empty); an unknown topic
 // gets UNKNOWN_TOPIC_OR_PARTITION with the all-zero id. ResponsePartitionLimit
-// caps the partitions in one response; the cursor says where to resume
+// caps the partitions in one response (at most 2000, Kafka's
+// max.request.partition.size.limit); the cursor says where to resume
 // (topic, first partition) and NextCursor where the next page starts.
 
 import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "../protocol/messages/describe-topic-partitions.ts";
@@ -27,7 +28,8 @@ export const describeTopicPartitions: ApiHandler = {
       const topics = names.map((name) => ({ errorCode: ErrorCode.INVALID_REQUEST, name, topicId: ZERO_UUID, isInternal: false, partitions: [] }));
       return { throttleTimeMs: 0, topics, nextCursor: null };
     }
-    let remaining = Math.max(1, req.responsePartitionLimit as number);
+    // as Kafka: the client's limit, capped by max.request.partition.size.limit
+    let remaining = Math.max(1, Math.min(broker.config.maxRequestPartitionSizeLimit, req.responsePartitionLimit as number));
     const topics: Msg[] = [];
     let nextCursor: Msg | null = null;
     for (let i = 0; i < names.length; i++) {

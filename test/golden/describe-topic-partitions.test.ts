@@ -181,3 +181,20 @@ describe("DescribeTopicPartitions golden bytes", () => {
     );
   });
 });
+
+describe("DescribeTopicPartitions: Kafka's partition cap", () => {
+  // Apache Kafka caps response_partition_limit at max.request.partition.size.limit
+  // (default 2000; 3 here): a limit of 5 over a 4-partition topic answers 3
+  // partitions and a cursor at partition 3.
+  let capped: InProcessBroker;
+  let id: Uint8Array;
+  beforeAll(async () => {
+    capped = await startInProcess({ "node.id": "1", "max.request.partition.size.limit": "3" });
+    id = capped.storage.createTopic("dtp-wide", 4).id;
+  });
+  afterAll(() => capped.close());
+
+  test("v0: response_partition_limit 5 with max.request.partition.size.limit 3: 3 partitions, cursor at 3", async () => {
+    await exchange(capped.connect(), request(720, ["dtp-wide"], 5), response(720, [topic("dtp-wide", id, [0, 1, 2])], { topic: "dtp-wide", partition: 3 }));
+  });
+});

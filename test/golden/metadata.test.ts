@@ -258,6 +258,42 @@ describe("Metadata golden bytes", () => {
     );
   });
 
+  // Apache Kafka (KafkaApis.handleTopicMetadataRequest) refuses topic ids and null
+  // names below v12 with InvalidRequestException, answered by
+  // MetadataRequest.getErrorResponse: every requested topic gets INVALID_REQUEST (42)
+  // with its id and no partitions; no brokers, cluster_id null, controller_id -1.
+  for (const v of [10, 11]) {
+    test(`v${v}: a topic named by id (not served below v12): INVALID_REQUEST (42) for every topic`, async () => {
+      await exchange(
+        kafka.connect(),
+        request(v, 62 + v, [{ name: TOPIC }, { name: "other", id: topicId }]),
+        `
+        ${responseHeader(62 + v, true)}
+        ${i32(0)}  # throttle_time_ms = 0
+        ${carr(0)}  # brokers: none (error response)
+        ${NULL_CSTR}  # cluster_id = null
+        ${i32(-1)}  # controller_id = -1
+        ${carr(2)}  # topics: 2
+          ${i16(42)}  # error_code = 42 (INVALID_REQUEST)
+          ${cstr(TOPIC)}  # name = "${TOPIC}"
+          ${ZERO_UUID}  # topic_id = zero (as requested)
+          ${bool(false)}  # is_internal = false
+          ${carr(0)}  # partitions: none
+          ${OPS_NOT_REQUESTED}  # topic_authorized_operations = -2147483648 (default)
+          ${TAGS}  # topic tagged fields: none
+          ${i16(42)}  # error_code = 42 (INVALID_REQUEST)
+          ${cstr("other")}  # name = "other"
+          ${uuidHex(topicId)}  # topic_id (as requested)
+          ${bool(false)}  # is_internal = false
+          ${carr(0)}  # partitions: none
+          ${OPS_NOT_REQUESTED}  # topic_authorized_operations = -2147483648 (default)
+          ${TAGS}  # topic tagged fields: none
+        ${v === 10 ? `${OPS_NOT_REQUESTED}  # cluster_authorized_operations = -2147483648 (default, v8-10)` : ""}
+        ${TAGS}  # response tagged fields: none`,
+      );
+    });
+  }
+
   test("v12: unknown topic id: error 100 (UNKNOWN_TOPIC_ID), name null", async () => {
     const unknown = Uint8Array.from(Buffer.from("0123456789abcdef0123456789abcdef", "hex"));
     await exchange(
