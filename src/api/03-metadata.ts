@@ -2,8 +2,13 @@
 // One broker (this node, at its advertised host and port), ControllerId =
 // node.id so admin clients send their requests here, topic ids from v10.
 // Requested topics that do not exist are created when auto.create.topics.enable
-// and the request allow it (AllowAutoTopicCreation from v4; always before) and
-// answered as ready in the same response; otherwise UNKNOWN_TOPIC_OR_PARTITION.
+// and the request allow it (AllowAutoTopicCreation from v4; always before);
+// otherwise UNKNOWN_TOPIC_OR_PARTITION. Deliberate deviation: a topic created
+// here is answered as ready in the same response. Kafka (KRaft) forwards the
+// creation to its controller and answers UNKNOWN_TOPIC_OR_PARTITION this once
+// (AutoTopicCreationManager), so every client retries after a backoff (100 ms
+// to 1 s); with one node the topic exists already, and every client accepts
+// the ready answer.
 // A null topic list (v1+) or an empty one at v0 means every topic.
 // As Kafka: at v10-11 (topic ids in the schema, not yet served) a request
 // naming a topic by id or without a name is INVALID_REQUEST for every topic.
