@@ -24,6 +24,7 @@ import {
   EndTransactionRecord,
   FeatureLevelRecord,
   PartitionRecord,
+  RemoveTopicRecord,
   TopicRecord,
   ZkMigrationStateRecord,
 } from "./records.ts";
@@ -190,26 +191,58 @@ export class MetadataStore {
   /** Records a topic whose id is already known (found on disk); no name checks beyond existence. */
   addTopic(name: string, id: Uint8Array, numPartitions: number): TopicInfo {
     if (this.image.topics.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
-    const nodeId = this.image.nodeId;
-    const pv = this.image.metadataVersion >= MV_DIRECTORY_ASSIGNMENT ? 1 : 0;
     const values = [encodeMetadataRecord(TopicRecord, 0, { name, topicId: id })];
-    for (let p = 0; p < numPartitions; p++) {
-      const rec: Msg = {
-        partitionId: p,
-        topicId: id,
-        replicas: [nodeId],
-        isr: [nodeId],
-        removingReplicas: [],
-        addingReplicas: [],
-        leader: nodeId,
-        leaderEpoch: 0,
-        partitionEpoch: 0,
-        directories: [this.directoryId],
-      };
-      values.push(encodeMetadataRecord(PartitionRecord, pv, rec));
-    }
+    for (let p = 0; p < numPartitions; p++) values.push(this.partitionRecord(id, p));
     this.appendAndApply(values);
     return this.image.topics.get(name)!;
+  }
+
+  /** A new partition led by this node, in this log dir. */
+  private partitionRecord(topicId: Uint8Array, partitionId: number): Uint8Array {
+    const nodeId = this.image.nodeId;
+    const pv = this.image.metadataVersion >= MV_DIRECTORY_ASSIGNMENT ? 1 : 0;
+    const rec: Msg = {
+      partitionId,
+      topicId,
+      replicas: [nodeId],
+      isr: [nodeId],
+      removingReplicas: [],
+      addingReplicas: [],
+      leader: nodeId,
+      leaderEpoch: 0,
+      partitionEpoch: 0,
+      directories: [this.directoryId],
+    };
+    return encodeMetadataRecord(PartitionRecord, pv, rec);
+  }
+
+  /**
+   * Grows a topic to `totalCount` partitions: one PartitionRecord per new
+   * partition, led by this node. Kafka never shrinks a topic: a count that is
+   * not larger is INVALID_PARTITIONS. Throws MetadataError.
+   */
+  createPartitions(name: string, totalCount: number): TopicInfo {
+    const t = this.image.topics.get(name);
+    if (!t) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+    const current = t.partitions.length;
+    // Kafka's messages (ReplicationControlManager.createPartitions)
+    if (totalCount === current) throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
+    if (!Number.isInteger(totalCount) || totalCount < current) {
+      throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `The topic ${name} currently has ${current} partition(s); ${totalCount} would not be an increase.`);
+    }
+    if (totalCount > MAX_PARTITIONS_PER_TOPIC) throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${totalCount} is above the limit of ${MAX_PARTITIONS_PER_TOPIC}.`);
+    const values: Uint8Array[] = [];
+    for (let p = current; p < totalCount; p++) values.push(this.partitionRecord(t.id, p));
+    this.appendAndApply(values);
+    return t;
+  }
+
+  /** Removes a topic: one RemoveTopicRecord. Throws MetadataError when it does not exist. */
+  deleteTopic(name: string): TopicInfo {
+    const t = this.image.topics.get(name);
+    if (!t) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+    this.appendAndApply([encodeMetadataRecord(RemoveTopicRecord, 0, { topicId: t.id })]);
+    return t;
   }
 
   close(): void {
