@@ -12,7 +12,6 @@
 import { advertisedEndpoint, type BrokerConfig, type Listener } from "./config.ts";
 import { MetadataStore } from "./metadata/store.ts";
 import { Storage } from "./storage/log-manager.ts";
-import type { PartitionLog } from "./storage/partition-log.ts";
 import type { TopicInfo } from "./metadata/image.ts";
 import { Listeners } from "./net/server.ts";
 import { service, type Service } from "./service.ts";
@@ -30,8 +29,6 @@ export class Broker {
   readonly listeners: Listeners;
   private readonly services: Service[];
   private started: Service[] = [];
-  /** callbacks of fetches waiting for data, by partition log */
-  private readonly waiters = new Map<PartitionLog, Set<() => void>>();
   /** set while shutting down: waiting fetches answer at once */
   stopping = false;
 
@@ -127,32 +124,14 @@ export class Broker {
     return t;
   }
 
-  /** Registers a callback run after an append to `log`; returns its remover. */
-  waitForAppend(plog: PartitionLog, cb: () => void): () => void {
-    let set = this.waiters.get(plog);
-    if (!set) this.waiters.set(plog, (set = new Set()));
-    set.add(cb);
-    return () => {
-      set!.delete(cb);
-      if (set!.size === 0 && this.waiters.get(plog) === set) this.waiters.delete(plog);
-    };
-  }
-
-  notifyAppend(plog: PartitionLog): void {
-    const set = this.waiters.get(plog);
-    if (!set) return;
-    for (const cb of [...set]) cb();
-  }
-
   /** How many fetches wait for appends, over all partitions. */
   get waitingFetches(): number {
-    let n = 0;
-    for (const set of this.waiters.values()) n += set.size;
-    return n;
+    return this.storage?.waitingFetches ?? 0;
   }
 
-  /** Wakes every waiting fetch (shutdown). */
+  /** Wakes every waiting fetch (shutdown); each partition keeps its own. */
   wakeAll(): void {
-    for (const set of [...this.waiters.values()]) for (const cb of [...set]) cb();
+    // storage is unset when its service never started
+    this.storage?.wakeAll();
   }
 }

@@ -15,7 +15,7 @@ let kafka: InProcessBroker;
 beforeAll(async () => {
   kafka = await startInProcess();
   kafka.storage.createTopic("bp", 1);
-  const plog = kafka.storage.getLog("bp", 0)!;
+  const plog = kafka.storage.getPartition("bp", 0)!;
   // 1 MiB of records: every fetch below is answered with about 1 MiB
   for (let i = 0; i < 8; i++) {
     const batch = buildBatch({ records: [{ value: new Uint8Array(128 * 1024).fill(i) }] });

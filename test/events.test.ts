@@ -32,12 +32,12 @@ describe("metadata events", () => {
     // each event sees the image already updated
     const unsubscribe = broker.metadata.events.subscribe((e) => seen.push(`${summary(e)} (in image: ${"topic" in e && broker.metadata.image.topics.has(e.topic.name)})`));
     const t = broker.metadata.createTopic("ev", 2);
-    expect(broker.storage.getLog("ev", 1)).toBeDefined();
+    expect(broker.storage.getPartition("ev", 1)).toBeDefined();
     broker.metadata.createPartitions("ev", 4);
-    expect(broker.storage.getLog("ev", 3)).toBeDefined();
+    expect(broker.storage.getPartition("ev", 3)).toBeDefined();
     expect(existsSync(join(dir, "ev-3"))).toBe(true);
     broker.metadata.deleteTopic("ev");
-    expect(broker.storage.getLog("ev", 0)).toBeUndefined();
+    expect(broker.storage.getPartition("ev", 0)).toBeUndefined();
     unsubscribe();
     broker.metadata.createTopic("after", 1);
     expect(seen).toEqual(["topicCreated ev (in image: true)", "partitionsAdded ev 2,3 (in image: true)", "topicDeleted ev (in image: false)"]);
@@ -70,7 +70,7 @@ describe("metadata events", () => {
     const seen: MetadataEvent[] = [];
     broker.metadata.events.subscribe((e) => seen.push(e));
     expect(broker.metadata.image.topics.get("kept")!.partitions.length).toBe(3);
-    expect(broker.storage.getLog("kept", 2)).toBeDefined();
+    expect(broker.storage.getPartition("kept", 2)).toBeDefined();
     expect(broker.metadata.image.topics.has("gone")).toBe(false);
     expect(seen).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { log } from "../src/log.ts";
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode } from "../src/protocol/errors.ts";
@@ -127,9 +127,9 @@ describe("topics", () => {
       const d = join(dir, `orders-${p}`);
       expect(readFileSync(join(d, "partition.metadata"), "utf8")).toBe(`version: 0\ntopic_id: ${uuidToBase64(t.id)}`);
       for (const ext of [".log", ".index", ".timeindex"]) expect(statSync(join(d, "00000000000000000000" + ext)).size).toBe(0);
-      expect(s.getLog("orders", p)).toBeDefined();
+      expect(s.getPartition("orders", p)).toBeDefined();
     }
-    expect(s.getLog("orders", 3)).toBeUndefined();
+    expect(s.getPartition("orders", 3)).toBeUndefined();
     expect(s.createTopic("dflt").partitions.length).toBe(2); // num.partitions
 
     // one batch: TopicRecord, then PartitionRecord v1 with this dir's id, as the fixture's
@@ -144,7 +144,7 @@ describe("topics", () => {
     const again = s.image.topics.get("orders")!;
     expect(again.id).toEqual(t.id);
     expect(again.partitions).toEqual(t.partitions);
-    expect(s.getLog("orders", 2)).toBeDefined();
+    expect(s.getPartition("orders", 2)).toBeDefined();
     expect(s.image.topics.get("dflt")!.partitions.length).toBe(2);
   }, 3000);
 
@@ -263,7 +263,7 @@ describe("log dirs written elsewhere", () => {
     const b = buildBatch({ records: [{ value: new Uint8Array([1]) }] });
     const scan = validateBatches(b);
     if (!scan.ok) throw new Error(scan.reason);
-    s.getLog("keep", 1)!.append(b, scan.batches);
+    s.getPartition("keep", 1)!.append(b, scan.batches);
     closeAll();
     rmSync(join(dir, METADATA_DIR), { recursive: true });
 
@@ -273,7 +273,7 @@ describe("log dirs written elsewhere", () => {
     const again = s.image.topics.get("keep")!;
     expect(again.id).toEqual(t.id);
     expect(again.partitions.length).toBe(2);
-    expect(s.getLog("keep", 1)!.logEndOffset).toBe(1);
+    expect(s.getPartition("keep", 1)!.logEndOffset).toBe(1);
     closeAll();
     s = await storage(); // the adoption was written to the new metadata log
     expect(s.image.topics.get("keep")!.id).toEqual(t.id);
@@ -288,11 +288,12 @@ describe("log dirs written elsewhere", () => {
     const foo = s.image.topics.get("foo")!;
     expect(uuidToBase64(foo.id)).toBe("v9meXjI1RVKB-NSvF0GXDA");
     expect(foo.partitions).toEqual([{ partition: 0, leader: 1, leaderEpoch: 0, partitionEpoch: 0, replicas: [1], isr: [1] }]);
-    const log = s.getLog("foo", 0)!;
+    const log = s.getPartition("foo", 0)!;
     expect([log.logStartOffset, log.logEndOffset]).toEqual([0, 1]);
     const [slice] = log.read(0, 1 << 20);
     const bytes = new Uint8Array(slice!.size);
-    readSync(slice!.fd, bytes, 0, bytes.length, slice!.position);
+    slice!.writeTo(bytes, 0);
+    slice!.release();
     expect(new TextDecoder().decode(decodeRecords(bytes)[0]!.value!)).toBe("Hello World!");
 
     s.createTopic("bar", 1); // appended after the fixture's last offset (35)

@@ -1,12 +1,12 @@
 import { log as logger } from "../src/log.ts";
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FileSlice } from "../src/protocol/writer.ts";
 import { validateBatches, type BatchInfo } from "../src/records/batch.ts";
 import { buildBatch, decodeRecords, type RecordInput } from "../src/records/record.ts";
-import { PartitionLog } from "../src/storage/partition-log.ts";
+import { PartitionLog, type BatchHeader } from "../src/storage/partition-log.ts";
+import { releaseAll, type SegmentRecords } from "../src/storage/segment.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -28,18 +28,20 @@ function produce(...batches: { ts?: number; deltas?: number[]; n?: number }[]): 
   return { buf, batches: scan.batches };
 }
 
-function readBytes(slices: FileSlice[]): Uint8Array {
+/** The bytes of the sources, which are then released. */
+function readBytes(slices: SegmentRecords[]): Uint8Array {
   const out = new Uint8Array(slices.reduce((n, s) => n + s.size, 0));
   let p = 0;
   for (const s of slices) {
-    expect(readSync(s.fd, out, p, s.size, s.position)).toBe(s.size);
+    expect(s.writeTo(out, p)).toBe(s.size);
     p += s.size;
   }
+  releaseAll(slices);
   return out;
 }
 
 /** Base offsets of the batches a read returned. */
-function baseOffsets(slices: FileSlice[]): number[] {
+function baseOffsets(slices: SegmentRecords[]): number[] {
   const scan = validateBatches(readBytes(slices));
   if (!scan.ok) throw new Error(scan.reason);
   return scan.batches.map((b) => b.baseOffset);
@@ -47,8 +49,8 @@ function baseOffsets(slices: FileSlice[]): number[] {
 
 let dir: string;
 const logs: PartitionLog[] = [];
-function open(opts: { segmentBytes?: number; indexIntervalBytes?: number } = {}): PartitionLog {
-  const l = PartitionLog.open(join(dir, "t-0"), { segmentBytes: opts.segmentBytes ?? 1 << 20, indexIntervalBytes: opts.indexIntervalBytes, topicId: new Uint8Array(16).fill(9) });
+function open(opts: { segmentBytes?: number; indexIntervalBytes?: number; onBatch?: (b: BatchHeader) => void } = {}): PartitionLog {
+  const l = PartitionLog.open(join(dir, "t-0"), { segmentBytes: opts.segmentBytes ?? 1 << 20, indexIntervalBytes: opts.indexIntervalBytes, topicId: new Uint8Array(16).fill(9), onBatch: opts.onBatch });
   logs.push(l);
   return l;
 }

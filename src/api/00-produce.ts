@@ -15,7 +15,7 @@
 import { ProduceRequest, ProduceResponse } from "../protocol/messages/produce.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Msg } from "../protocol/codec.ts";
-import { setPartitionLeaderEpoch, validateBatches } from "../records/batch.ts";
+import { validateBatches } from "../records/batch.ts";
 import { log } from "../log.ts";
 import type { ApiHandler } from "./handler.ts";
 import type { Broker } from "../broker.ts";
@@ -28,13 +28,11 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
     res.errorCode = ErrorCode.UNSUPPORTED_VERSION;
     return res;
   }
-  const t = broker.topic(topic);
-  const plog = t ? broker.storage.getLog(topic, partition) : undefined;
-  if (!t || !plog) {
+  const part = broker.topic(topic) ? broker.storage.getPartition(topic, partition) : undefined;
+  if (!part) {
     res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     return res;
   }
-  const leaderEpoch = t.partitions[partition]?.leaderEpoch ?? 0;
   if (records === null || records.length === 0) {
     res.errorCode = ErrorCode.INVALID_RECORD;
     return res;
@@ -56,14 +54,20 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
   }
   if (batch.baseOffset !== 0) {
     res.errorCode = ErrorCode.INVALID_RECORD;
-    res.logStartOffset = plog.logStartOffset;
+    res.logStartOffset = part.logStartOffset;
     return res;
   }
-  setPartitionLeaderEpoch(records, batch.position, leaderEpoch);
-  const { baseOffset } = plog.append(records, scan.batches);
+  // the partition stamps the leader epoch, writes, and wakes the fetches waiting on it
+  let baseOffset: number;
+  try {
+    baseOffset = part.append(records, scan.batches).baseOffset;
+  } catch (e) {
+    log.error(`produce to ${part.name}: ${(e as Error).message}`);
+    res.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+    return res;
+  }
   res.baseOffset = baseOffset;
-  res.logStartOffset = plog.logStartOffset;
-  broker.notifyAppend(plog);
+  res.logStartOffset = part.logStartOffset;
   return res;
 }
 

@@ -17,10 +17,10 @@
 import { FetchRequest, FetchResponse } from "../protocol/messages/fetch.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Msg } from "../protocol/codec.ts";
-import { recordsSize, type FileSlice } from "../protocol/writer.ts";
 import type { ApiHandler } from "./handler.ts";
 import type { Broker } from "../broker.ts";
-import type { PartitionLog } from "../storage/partition-log.ts";
+import type { Partition } from "../storage/partition.ts";
+import { releaseAll, type SegmentRecords } from "../storage/segment.ts";
 import { topicById } from "./topics.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -29,7 +29,7 @@ const RESPONSE_TARGET_BYTES = 1 << 20;
 interface Target {
   topicIndex: number;
   partition: Msg; // request partition
-  log: PartitionLog | undefined;
+  part: Partition | undefined;
   error: number;
 }
 
@@ -47,17 +47,22 @@ function plan(broker: Broker, req: Msg, version: number): Plan {
     const t = version >= 13 ? topicById(broker, rt.topicId) : broker.topic(rt.topic);
     topics.push({ topic: t ? t.name : rt.topic, topicId: rt.topicId, partitions: [] });
     for (const rp of rt.partitions as Msg[]) {
-      const log = t ? broker.storage.getLog(t.name, rp.partition) : undefined;
-      const error = log ? ErrorCode.NONE : !t && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      targets.push({ topicIndex, partition: rp, log, error });
+      const part = t ? broker.storage.getPartition(t.name, rp.partition) : undefined;
+      const error = part ? ErrorCode.NONE : !t && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      targets.push({ topicIndex, partition: rp, part, error });
     }
   });
   return { version, targets, topics, readCommitted: req.isolationLevel === 1 };
 }
 
-/** Builds the response from the logs as they are now; returns it with the record bytes it carries. */
-function build(p: Plan, maxBytes: number): { response: Msg[]; bytes: number; hasError: boolean } {
-  const topics = p.topics.map((t) => ({ ...t, partitions: [] as Msg[] }));
+/**
+ * Builds the response from the partitions as they are now; returns it with
+ * the record bytes it carries. With `sources`, the records are read
+ * (SegmentRecords, collected there for the caller to release); without, only
+ * their sizes are measured (a waiting fetch checking min_bytes).
+ */
+function build(p: Plan, maxBytes: number, sources: SegmentRecords[] | null): { response: Msg[]; bytes: number; hasError: boolean } {
+  const topics = sources ? p.topics.map((t) => ({ ...t, partitions: [] as Msg[] })) : [];
   let remaining = maxBytes;
   let bytes = 0;
   let hasError = false;
@@ -74,33 +79,44 @@ function build(p: Plan, maxBytes: number): { response: Msg[]; bytes: number; has
       preferredReadReplica: -1,
       records: EMPTY,
     };
-    topics[tg.topicIndex]!.partitions.push(out);
-    const log = tg.log;
-    if (!log) {
+    if (sources) topics[tg.topicIndex]!.partitions.push(out);
+    const part = tg.part;
+    if (!part || part.isClosed) {
+      // deleted while the fetch waited: as if it had never been there
+      if (part) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       hasError = true;
       continue;
     }
-    const end = log.logEndOffset;
+    const end = part.logEndOffset;
     const offset: number = rp.fetchOffset;
-    if (offset < log.logStartOffset || offset > end) {
+    if (offset < part.logStartOffset || offset > end) {
       // as Kafka: offsets of a failed read are unknown (-1)
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
       hasError = true;
       continue;
     }
-    out.highWatermark = end;
-    out.lastStableOffset = end;
-    out.logStartOffset = log.logStartOffset;
+    out.highWatermark = part.highWatermark;
+    out.lastStableOffset = part.lastStableOffset;
+    out.logStartOffset = part.logStartOffset;
     if (p.readCommitted) out.abortedTransactions = [];
     if (offset === end || remaining <= 0) continue;
-    const limit = Math.min(remaining, rp.partitionMaxBytes as number);
-    let slices: FileSlice[] = log.read(offset, Math.max(limit, 0));
-    const size = recordsSize(slices);
+    const limit = Math.max(0, Math.min(remaining, rp.partitionMaxBytes as number));
     // only the first partition with data may exceed the limits (one whole batch)
-    if (!first && size > limit) slices = [];
-    if (slices.length === 0) continue;
+    let size: number;
+    if (sources) {
+      const read = part.read(offset, limit, first);
+      if (read.length === 0) continue;
+      size = 0;
+      for (const r of read) {
+        size += r.size;
+        sources.push(r);
+      }
+      out.records = read;
+    } else {
+      size = part.readableBytes(offset, limit, first);
+      if (size === 0) continue;
+    }
     first = false;
-    out.records = slices;
     bytes += size;
     remaining -= size;
   }
@@ -114,49 +130,58 @@ export const fetch: ApiHandler = {
   response: FetchResponse,
   minVersion: 4,
   maxVersion: 17,
-  handle(req, { broker, header, session }) {
+  handle(req, ctx) {
+    const { broker, header, session } = ctx;
     const p = plan(broker, req, header.apiVersion);
     const maxBytes = Math.min(RESPONSE_TARGET_BYTES, Math.max(0, req.maxBytes as number));
-    const respond = (responses: Msg[]): Msg => ({ throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses });
-    const first = build(p, maxBytes);
+    const minBytes = req.minBytes as number;
+    // the records read hold their segment files open until the response is encoded or dropped
+    const respond = (b: { response: Msg[] }, sources: SegmentRecords[]): Msg => {
+      if (sources.length > 0) ctx.afterResponse(() => releaseAll(sources));
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: b.response };
+    };
+    const respondNow = (): Msg => {
+      const sources: SegmentRecords[] = [];
+      return respond(build(p, maxBytes, sources), sources);
+    };
     const maxWait = req.maxWaitMs as number;
-    if (first.bytes >= (req.minBytes as number) || first.hasError || maxWait <= 0 || broker.stopping) {
-      return respond(first.response);
-    }
+    const sources: SegmentRecords[] = [];
+    const now = build(p, maxBytes, sources);
+    if (now.bytes >= minBytes || now.hasError || maxWait <= 0 || broker.stopping) return respond(now, sources);
+    releaseAll(sources); // too little: the answer is built again when it is due
     // As Kafka: an empty fetch (a session keep-alive) is held for max_wait_ms too.
-    // Wait for appends to any of the partitions, or for max_wait_ms.
+    // Wait for appends to any of the partitions, for max_wait_ms, or until the connection closes.
     return new Promise<Msg | null>((resolve) => {
       const removers: (() => void)[] = [];
       let done = false;
-      const finish = () => {
-        if (done) return;
+      const stop = () => {
+        if (done) return false;
         done = true;
         clearTimeout(timer);
         for (const r of removers) r();
-        resolve(respond(build(p, maxBytes).response));
+        session.signal.removeEventListener("abort", onClose);
+        return true;
+      };
+      const finish = () => {
+        if (stop()) resolve(respondNow());
+      };
+      // nobody will read the answer: build none
+      const onClose = () => {
+        if (stop()) resolve(null);
       };
       const onAppend = () => {
         if (broker.stopping) return finish();
-        const b = build(p, maxBytes);
-        if (b.bytes >= (req.minBytes as number) || b.hasError) finish();
+        const b = build(p, maxBytes, null);
+        if (b.bytes >= minBytes || b.hasError) finish();
       };
       const timer = setTimeout(finish, maxWait);
-      // a closed connection gets no answer: stop waiting and let go of the waiters now
-      const abandon = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        for (const r of removers) r();
-        resolve(null);
-      };
-      if (session.signal.aborted) return abandon();
-      session.signal.addEventListener("abort", abandon, { once: true });
-      removers.push(() => session.signal.removeEventListener("abort", abandon));
-      const seen = new Set<PartitionLog>();
+      if (session.signal.aborted) return onClose();
+      session.signal.addEventListener("abort", onClose);
+      const seen = new Set<Partition>();
       for (const tg of p.targets) {
-        if (tg.log && !seen.has(tg.log)) {
-          seen.add(tg.log);
-          removers.push(broker.waitForAppend(tg.log, onAppend));
+        if (tg.part && !seen.has(tg.part)) {
+          seen.add(tg.part);
+          removers.push(tg.part.onAppend(onAppend));
         }
       }
     });

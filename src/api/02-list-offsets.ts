@@ -1,6 +1,6 @@
 // ListOffsets (key 2), versions 0-8.
 // Timestamp -2 (and -4, earliest local: no tiered storage here): the log start
-// offset; -1: the log end (the high watermark); -3 (v7+): the record with the
+// offset; -1: the high watermark; -3 (v7+): the record with the
 // largest timestamp; otherwise the first offset whose record timestamp is at or
 // after the given one (-1 when none is). A partition asked for twice gets
 // INVALID_REQUEST in both places. v0 answers with OldStyleOffsets as Kafka's
@@ -12,38 +12,36 @@ import { ErrorCode } from "../protocol/errors.ts";
 import type { Msg } from "../protocol/codec.ts";
 import type { ApiHandler } from "./handler.ts";
 import type { Broker } from "../broker.ts";
-import type { PartitionLog } from "../storage/partition-log.ts";
+import type { Partition } from "../storage/partition.ts";
 
 export const EARLIEST_TIMESTAMP = -2;
 export const LATEST_TIMESTAMP = -1;
 export const MAX_TIMESTAMP = -3;
 export const EARLIEST_LOCAL_TIMESTAMP = -4;
 
-function legacyOffsets(plog: PartitionLog, ts: number, offset: number, maxNumOffsets: number): number[] {
+function legacyOffsets(part: Partition, ts: number, offset: number, maxNumOffsets: number): number[] {
   if (ts !== LATEST_TIMESTAMP) return offset >= 0 ? [offset] : [];
-  const { bases, lastHasData } = plog.segmentBases();
-  const all = lastHasData ? [...bases, plog.logEndOffset] : bases;
+  const { bases, lastHasData } = part.segmentBases();
+  const all = lastHasData ? [...bases, part.logEndOffset] : bases;
   return all.reverse().slice(0, Math.max(0, maxNumOffsets));
 }
 
 function lookup(broker: Broker, topic: string, rp: Msg, version: number): Msg {
   const out: Msg = { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
-  const t = broker.topic(topic);
-  const plog = t ? broker.storage.getLog(topic, rp.partitionIndex) : undefined;
-  const part = t?.partitions.find((p) => p.partition === rp.partitionIndex);
-  if (!plog || !part) {
+  const part = broker.topic(topic) ? broker.storage.getPartition(topic, rp.partitionIndex) : undefined;
+  if (!part) {
     out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     return out;
   }
   const ts: number = rp.timestamp;
   if (ts === EARLIEST_TIMESTAMP || ts === EARLIEST_LOCAL_TIMESTAMP) {
-    out.offset = plog.logStartOffset;
+    out.offset = part.logStartOffset;
     out.leaderEpoch = part.leaderEpoch;
   } else if (ts === LATEST_TIMESTAMP) {
-    out.offset = plog.logEndOffset;
+    out.offset = part.highWatermark;
     out.leaderEpoch = part.leaderEpoch;
   } else if (ts === MAX_TIMESTAMP) {
-    const m = plog.maxTimestampOffset();
+    const m = part.maxTimestampOffset();
     if (m) {
       out.offset = m.offset;
       out.timestamp = m.timestamp;
@@ -52,14 +50,14 @@ function lookup(broker: Broker, topic: string, rp: Msg, version: number): Msg {
   } else if (ts < 0) {
     out.errorCode = ErrorCode.INVALID_REQUEST;
   } else {
-    const found = plog.offsetForTimestamp(ts);
+    const found = part.offsetForTimestamp(ts);
     if (found) {
       out.offset = found.offset;
       out.timestamp = found.timestamp;
       out.leaderEpoch = part.leaderEpoch;
     }
   }
-  if (version === 0) out.oldStyleOffsets = legacyOffsets(plog, ts, out.offset, rp.maxNumOffsets);
+  if (version === 0) out.oldStyleOffsets = legacyOffsets(part, ts, out.offset, rp.maxNumOffsets);
   return out;
 }
 

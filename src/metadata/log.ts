@@ -3,22 +3,25 @@
 //   frameVersion uvarint (1) | apiKey uvarint (record type) | version uvarint | body (flexible codec)
 // Control batches (leader change, snapshot header/footer, voters) are skipped.
 //
-// Opening replays the latest snapshot (<endOffset>-<epoch>.checkpoint), then
-// every log batch from the snapshot's end offset. A torn or corrupt batch ends
-// the replay with one warning and the file is truncated there, so later appends
-// follow valid data. Appends are one batch per call, written and fsynced
-// before returning: metadata changes are rare and must survive a crash.
+// The segments are the same PartitionLog the partitions use (scan, append,
+// read back); opening checks every CRC there. Opening replays the latest
+// snapshot (<endOffset>-<epoch>.checkpoint), then every log batch from the
+// snapshot's end offset. A torn or corrupt batch ends the replay with one
+// warning and the log is truncated there, so later appends follow valid data.
+// Appends are one batch per call, written and fsynced before returning:
+// metadata changes are rare and must survive a crash.
 
 import { log } from "../log.ts";
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { codecFor, type Msg } from "../protocol/codec.ts";
 import { DecodeError, Reader } from "../protocol/reader.ts";
 import { parseVersions, type MessageDef } from "../protocol/schema.ts";
 import { Writer } from "../protocol/writer.ts";
-import { OFF_LEADER_EPOCH, scanBatches, type BatchInfo } from "../records/batch.ts";
+import { OFF_ATTRIBUTES, OFF_BASE_OFFSET, int16At, int64At, scanBatches } from "../records/batch.ts";
 import { buildBatch, decodeRecords, isControlBatch } from "../records/record.ts";
 import { METADATA_RECORDS } from "./records.ts";
+import { PartitionLog } from "../storage/partition-log.ts";
 
 export const METADATA_FRAME_VERSION = 1;
 
@@ -57,30 +60,25 @@ export function decodeMetadataRecord(value: Uint8Array, wanted: (apiKey: number)
   return { apiKey, version, data: codecFor(def, version).read(r) };
 }
 
-/** Calls `fn(offset, value)` for every record value of the non-control batches at or after `fromOffset`. */
-function forEachValue(buf: Uint8Array, batches: BatchInfo[], fromOffset: number, fn: (offset: number, value: Uint8Array) => void, warn: (m: string) => void): void {
-  for (const b of batches) {
-    if (isControlBatch(b.attributes) || b.baseOffset + b.lastOffsetDelta < fromOffset) continue;
-    let recs;
-    try {
-      recs = decodeRecords(buf.subarray(b.position, b.position + b.size));
-    } catch (e) {
-      warn(`metadata batch at offset ${b.baseOffset} skipped: ${(e as Error).message}`);
-      continue;
-    }
-    for (const rec of recs) {
-      const off = b.baseOffset + rec.offsetDelta;
-      if (off >= fromOffset && rec.value !== null) fn(off, rec.value);
-    }
+/** Calls `fn(offset, value)` for every record value at or after `fromOffset` of one batch (control batches skipped). */
+function forEachValue(batch: Uint8Array, baseOffset: number, attributes: number, fromOffset: number, fn: (offset: number, value: Uint8Array) => void, warn: (m: string) => void): void {
+  if (isControlBatch(attributes)) return;
+  let recs;
+  try {
+    recs = decodeRecords(batch);
+  } catch (e) {
+    warn(`metadata batch at offset ${baseOffset} skipped: ${(e as Error).message}`);
+    return;
+  }
+  for (const rec of recs) {
+    const off = baseOffset + rec.offsetDelta;
+    if (off >= fromOffset && rec.value !== null) fn(off, rec.value);
   }
 }
 
-const SEGMENT_RE = /^(\d{20})\.log$/;
 const SNAPSHOT_RE = /^(\d{20})-(\d{10})\.checkpoint$/;
-
-export function segmentFileName(baseOffset: number, suffix = ".log"): string {
-  return String(baseOffset).padStart(20, "0") + suffix;
-}
+/** metadata.log.segment.bytes' default (1 GiB) */
+const METADATA_SEGMENT_BYTES = 1 << 30;
 
 /** Reads the metadata record values of a snapshot file (bootstrap.checkpoint or <end>-<epoch>.checkpoint). */
 export function readCheckpointValues(path: string, warn: (m: string) => void = log.warn): Uint8Array[] {
@@ -88,22 +86,27 @@ export function readCheckpointValues(path: string, warn: (m: string) => void = l
   const scan = scanBatches(buf);
   if (scan.error) warn(`${path}: ${scan.error}; using the records before it`);
   const out: Uint8Array[] = [];
-  forEachValue(buf, scan.batches, 0, (_, v) => out.push(v), warn);
+  for (const b of scan.batches) forEachValue(buf.subarray(b.position, b.position + b.size), b.baseOffset, b.attributes, 0, (_, v) => out.push(v), warn);
   return out;
 }
 
 export class MetadataLog {
   private constructor(
-    readonly dir: string,
-    private fd: number,
-    private fileSize: number,
-    /** the offset the next appended record gets */
-    public nextOffset: number,
+    private readonly log: PartitionLog,
     /** written into appended batches: the last epoch seen in the log, else 1 */
     public leaderEpoch: number,
     /** records replayed (0: the log held nothing) */
     readonly replayedRecords: number,
   ) {}
+
+  get dir(): string {
+    return this.log.dir;
+  }
+
+  /** the offset the next appended record gets */
+  get nextOffset(): number {
+    return this.log.logEndOffset;
+  }
 
   /**
    * Opens (creating if needed) the metadata log in `dir` and replays it:
@@ -112,9 +115,7 @@ export class MetadataLog {
    */
   static open(dir: string, onRecord: (offset: number, rec: MetadataRecord) => void, wanted?: (apiKey: number) => boolean, warn: (m: string) => void = log.warn): MetadataLog {
     mkdirSync(dir, { recursive: true });
-    const names = readdirSync(dir);
     let count = 0;
-    let epoch = -1;
     const deliver = (offset: number, value: Uint8Array) => {
       count++;
       let rec: MetadataRecord;
@@ -129,7 +130,8 @@ export class MetadataLog {
 
     // the latest snapshot holds the whole state up to its end offset
     let snapshotEnd = 0;
-    const snapshots = names.map((n) => SNAPSHOT_RE.exec(n)).filter((m) => m !== null).sort((a, b) => Number(b[1]) - Number(a[1]));
+    let epoch = -1;
+    const snapshots = readdirSync(dir).map((n) => SNAPSHOT_RE.exec(n)).filter((m) => m !== null).sort((a, b) => Number(b[1]) - Number(a[1]));
     if (snapshots.length > 0) {
       const m = snapshots[0]!;
       snapshotEnd = Number(m[1]);
@@ -137,68 +139,41 @@ export class MetadataLog {
       for (const v of readCheckpointValues(join(dir, m[0]), warn)) deliver(-1, v);
     }
 
-    const segments = names.map((n) => SEGMENT_RE.exec(n)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
-    if (segments.length === 0) segments.push(snapshotEnd);
-    let nextOffset = Math.max(snapshotEnd, segments[0]!);
-    let lastFileSize = 0;
-    for (let i = 0; i < segments.length; i++) {
-      const path = join(dir, segmentFileName(segments[i]!));
-      const buf = existsSync(path) ? new Uint8Array(readFileSync(path)) : new Uint8Array(0);
-      const scan = scanBatches(buf);
-      forEachValue(buf, scan.batches, snapshotEnd, deliver, warn);
-      for (const b of scan.batches) {
-        nextOffset = Math.max(nextOffset, b.baseOffset + b.lastOffsetDelta + 1);
-        const ple = new DataView(buf.buffer, buf.byteOffset + b.position + OFF_LEADER_EPOCH, 4).getInt32(0);
-        if (ple >= 0) epoch = Math.max(epoch, ple);
-      }
-      lastFileSize = scan.end;
-      if (scan.error) {
-        warn(`${path}: ${scan.error}; metadata replay stops there and the log is truncated`);
-        truncateFile(path, scan.end);
-        // what follows a corrupt batch cannot be trusted (Kafka's recovery drops it too)
-        for (const later of segments.slice(i + 1)) unlinkSync(join(dir, segmentFileName(later)));
-        segments.length = i + 1;
-        break;
-      }
+    // the log's own scan checks every batch (a bad one truncates the log there, with one warning)
+    // and hands each header over: the epoch comes from there, the records from a read back
+    const plog = PartitionLog.open(dir, {
+      segmentBytes: METADATA_SEGMENT_BYTES,
+      verifyCrc: "all",
+      minStartOffset: snapshotEnd,
+      onBatch: (b) => {
+        if (b.partitionLeaderEpoch > epoch) epoch = b.partitionLeaderEpoch;
+      },
+      warn,
+    });
+    try {
+      plog.forEachBatch(snapshotEnd, (batch) => forEachValue(batch, int64At(batch, OFF_BASE_OFFSET), int16At(batch, OFF_ATTRIBUTES), snapshotEnd, deliver, warn));
+    } catch (e) {
+      plog.close();
+      throw e;
     }
-
-    const active = join(dir, segmentFileName(segments[segments.length - 1]!));
-    const fd = openSync(active, existsSync(active) ? "r+" : "w+");
-    return new MetadataLog(dir, fd, lastFileSize, nextOffset, epoch >= 0 ? epoch : 1, count);
+    return new MetadataLog(plog, epoch >= 0 ? epoch : 1, count);
   }
 
   /** Appends record values as one batch, synced to disk. Returns the first record's offset. */
   appendValues(values: Uint8Array[]): number {
-    const baseOffset = this.nextOffset;
+    const baseOffset = this.log.logEndOffset;
     const batch = buildBatch({
       baseOffset,
       partitionLeaderEpoch: this.leaderEpoch,
       records: values.map((value) => ({ value })),
     });
-    let done = 0;
-    try {
-      while (done < batch.length) done += writeSync(this.fd, batch, done, batch.length - done, this.fileSize + done);
-      fsyncSync(this.fd);
-    } catch (e) {
-      ftruncateSync(this.fd, this.fileSize); // never leave half a batch behind
-      throw e;
-    }
-    this.fileSize += batch.length;
-    this.nextOffset += values.length;
+    this.log.append(batch, scanBatches(batch, false).batches);
+    // metadata changes are rare and must survive a crash
+    this.log.flush();
     return baseOffset;
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-  }
-}
-
-function truncateFile(path: string, size: number): void {
-  const fd = openSync(path, "r+");
-  try {
-    ftruncateSync(fd, size);
-  } finally {
-    closeSync(fd);
+    this.log.close();
   }
 }

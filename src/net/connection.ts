@@ -6,7 +6,8 @@
 // buffer. Responses are answered in request order: a request whose handler is
 // still waiting (a long-polling fetch) holds back the ones behind it. Everything
 // answered during one read is encoded into one output buffer and written with
-// one socket write.
+// one socket write. What a response holds until it is encoded (log segment
+// records) is let go of right after, or when the response is dropped.
 
 import type { Socket } from "bun";
 import { log, hex } from "../log.ts";
@@ -28,6 +29,44 @@ interface Slot {
   handler: ApiHandler;
   version: number;
   response: Msg | null | undefined; // undefined: still pending; null: no response
+  scope: RequestScope;
+}
+
+/** One request's context, holding what its response needs until it is encoded or dropped. */
+class RequestScope implements RequestContext {
+  readonly apiVersion: number;
+  private releases: (() => void)[] | null = null;
+  private done = false;
+
+  constructor(
+    readonly header: RequestHeader,
+    readonly session: Session,
+    readonly broker: Broker,
+  ) {
+    this.apiVersion = header.apiVersion;
+  }
+
+  afterResponse(release: () => void): void {
+    if (this.done) runRelease(release);
+    else (this.releases ??= []).push(release);
+  }
+
+  /** The response was encoded or dropped: runs the releases, once. */
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    const r = this.releases;
+    this.releases = null;
+    if (r !== null) for (const f of r) runRelease(f);
+  }
+}
+
+function runRelease(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    log.error(`releasing what a response held failed: ${(e as Error).message}`);
+  }
 }
 
 export class Connection {
@@ -54,8 +93,8 @@ export class Connection {
     this.session = { clientAddress: peer, listenerName: listener.name, securityProtocol: listener.securityProtocol, principal: ANONYMOUS, signal: this.closing.signal };
   }
 
-  private context(header: RequestHeader): RequestContext {
-    return { header, apiVersion: header.apiVersion, session: this.session, broker: this.broker };
+  private context(header: RequestHeader): RequestScope {
+    return new RequestScope(header, this.session, this.broker);
   }
 
   onData(chunk: Uint8Array): void {
@@ -129,7 +168,8 @@ export class Connection {
     if (!handler || version < handler.minVersion || version > handler.maxVersion) {
       if (header.apiKey === API_VERSIONS_KEY) {
         // Kafka answers an unknown ApiVersions version with a v0 body listing what it supports.
-        return this.enqueue({ header, handler: apiVersionsFallback, version: 0, response: apiVersionsFallback.handle({}, this.context(header)) as Msg });
+        const scope = this.context(header);
+        return this.enqueue({ header, handler: apiVersionsFallback, version: 0, response: apiVersionsFallback.handle({}, scope) as Msg, scope });
       }
       log.warn(`${this.peer}: unsupported ${handler ? handler.name : `api key ${header.apiKey}`} v${version} from client ${header.clientId}; closing`);
       return this.close();
@@ -143,19 +183,22 @@ export class Connection {
       log.warn(`${this.peer}: ${handler.name} v${version} does not decode (${e.message}); closing`);
       return this.close();
     }
+    const scope = this.context(header);
     let result;
     try {
-      result = handler.handle(request, this.context(header));
+      result = handler.handle(request, scope);
     } catch (e) {
+      scope.finish();
       log.error(`${this.peer}: ${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
       return this.close();
     }
     if (!(result instanceof Promise) && this.queue.length === 0) {
       // the common case: answered at once, nothing waiting ahead of it
       if (result !== null) this.encodeResponse(header, handler, version, result);
+      scope.finish();
       return;
     }
-    const slot: Slot = { header, handler, version, response: undefined };
+    const slot: Slot = { header, handler, version, response: undefined, scope };
     if (result instanceof Promise) {
       this.pending++;
       slot.response = undefined;
@@ -163,11 +206,14 @@ export class Connection {
         (res) => {
           this.pending--;
           slot.response = res;
+          // closed meanwhile: the slot was dropped with the queue
+          if (this.closed) return scope.finish();
           this.drainQueue();
           this.flush();
         },
         (e) => {
           this.pending--;
+          scope.finish();
           log.error(`${this.peer}: ${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
           this.close();
         },
@@ -188,8 +234,8 @@ export class Connection {
   private drainQueue(): void {
     while (this.queue.length > 0 && this.queue[0]!.response !== undefined) {
       const slot = this.queue.shift()!;
-      if (slot.response === null || this.closed) continue;
-      this.encodeResponse(slot.header, slot.handler, slot.version, slot.response as Msg);
+      if (slot.response !== null && !this.closed) this.encodeResponse(slot.header, slot.handler, slot.version, slot.response as Msg);
+      slot.scope.finish();
     }
   }
 
@@ -260,14 +306,20 @@ export class Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.queue.length = 0;
+    this.dropQueue();
     this.socket.end();
     this.closing.abort();
   }
 
   onClose(): void {
     this.closed = true;
-    this.queue.length = 0;
+    this.dropQueue();
     this.closing.abort();
+  }
+
+  /** Responses never to be encoded let go of what they hold. */
+  private dropQueue(): void {
+    const q = this.queue.splice(0);
+    for (const slot of q) slot.scope.finish();
   }
 }

@@ -2,19 +2,23 @@
 // fresh memory is slow to touch on these machines, so the hot path encodes
 // into the same bytes again and again. Callers that keep the result past the
 // next encode must copy it (Writer.finish returns a view).
-
-import { readSync } from "node:fs";
+// Nothing here touches files: record bytes that live elsewhere (log segments)
+// come as RecordsSource, which writes itself into the output.
 
 const textEncoder = new TextEncoder();
 
-/** Bytes that live in a file: written by reading the file straight into the output. */
-export interface FileSlice {
-  fd: number;
-  position: number;
-  size: number;
+/**
+ * Record bytes that live elsewhere (e.g. a log segment), written straight
+ * into the output buffer by their owner. The owner keeps them valid until
+ * the response is encoded or dropped.
+ */
+export interface RecordsSource {
+  readonly size: number;
+  /** Writes exactly `size` bytes at `dst[at]` and returns that count; throws if it cannot. */
+  writeTo(dst: Uint8Array, at: number): number;
 }
 
-export type RecordsValue = Uint8Array | FileSlice[] | null;
+export type RecordsValue = Uint8Array | RecordsSource[] | null;
 
 export function recordsSize(v: RecordsValue): number {
   if (v === null) return 0;
@@ -169,7 +173,7 @@ export class Writer {
     this.raw(b);
   }
 
-  /** Record bytes, from memory or read from the log files directly into the output. */
+  /** Record bytes, from memory or written by their sources directly into the output. */
   records(v: RecordsValue): void {
     if (v === null || v instanceof Uint8Array) {
       if (v) this.raw(v);
@@ -177,14 +181,10 @@ export class Writer {
     }
     for (const s of v) {
       this.ensure(s.size);
-      let done = 0;
-      // bounded: each read makes progress or we stop at EOF
-      while (done < s.size) {
-        const n = readSync(s.fd, this.buf, this.pos + done, s.size - done, s.position + done);
-        if (n <= 0) break;
-        done += n;
-      }
-      this.pos += done;
+      const n = s.writeTo(this.buf, this.pos);
+      // the size prefix is already written: fewer bytes would corrupt the frame
+      if (n !== s.size) throw new Error(`records source wrote ${n} of ${s.size} bytes`);
+      this.pos += n;
     }
   }
 

@@ -1,5 +1,7 @@
 // The log dir as a whole: metadata (format, replay, topic creation) plus one
-// PartitionLog per partition the metadata image knows.
+// Partition (its log and state) per partition the metadata image knows. A
+// deleted topic's logs are renamed `<topic>-<n>.<uuid hex>-delete` and removed
+// once no response reads them; such dirs left by a crash go at start-up.
 //
 // Startup cases:
 // - missing or empty log dir: formatted (meta.properties, bootstrap metadata log).
@@ -15,12 +17,13 @@
 //   takes its place.
 
 import { readdirSync, renameSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { MetadataImage, TopicInfo } from "../metadata/image.ts";
 import { readPartitionMetadata } from "../metadata/properties.ts";
 import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, MetadataStore, validateTopicName } from "../metadata/store.ts";
 import { randomUuid, uuidEquals, uuidHex } from "../metadata/uuid.ts";
-import { PartitionLog } from "./partition-log.ts";
+import { Partition } from "./partition.ts";
 import { log } from "../log.ts";
 
 export interface StorageConfig {
@@ -35,9 +38,10 @@ export interface StorageConfig {
 }
 
 const PARTITION_DIR_RE = /^(.+)-(\d{1,9})$/;
+const DELETE_DIR_RE = /^.+-\d{1,9}\.[0-9a-f]{32}-delete$/;
 
 export class Storage {
-  private readonly logs = new Map<string, PartitionLog[]>();
+  private readonly partitions = new Map<string, Partition[]>();
   private readonly warn = (m: string) => log.warn(m);
   private readonly unsubscribe: () => void;
 
@@ -51,7 +55,7 @@ export class Storage {
     this.unsubscribe = metadata.events.subscribe((e) => {
       if (e.type === "topicCreated") this.openTopic(e.topic);
       else if (e.type === "partitionsAdded") this.openTopic(e.topic);
-      else if (e.type === "topicDeleted") this.closeTopic(e.topic.name);
+      else if (e.type === "topicDeleted") this.deleteTopic(e.topic.name);
     });
   }
 
@@ -72,11 +76,12 @@ export class Storage {
     if (s.metadata.bootstrapped) s.adoptPartitionDirs();
     for (const t of s.image.topics.values()) s.openTopic(t);
     s.warnStrays();
+    s.removeDeleteDirs();
     return s;
   }
 
-  getLog(topic: string, partition: number): PartitionLog | undefined {
-    return this.logs.get(topic)?.[partition];
+  getPartition(topic: string, partition: number): Partition | undefined {
+    return this.partitions.get(topic)?.[partition];
   }
 
   /**
@@ -90,29 +95,66 @@ export class Storage {
     return this.metadata.createTopic(name, n);
   }
 
+  /**
+   * Deletes one partition's log (see PartitionLog.delete): it is no longer
+   * served, its waiting fetches answer, responses already holding its
+   * records still send them. Returns the renamed dir, or null if unknown.
+   */
+  deletePartition(topic: string, partition: number): string | null {
+    const parts = this.partitions.get(topic);
+    const p = parts?.[partition];
+    if (!parts || !p) return null;
+    delete parts[partition];
+    try {
+      return p.delete();
+    } catch (e) {
+      this.warn(`${p.name}: log not deleted: ${(e as Error).message}`);
+      p.close();
+      return null;
+    }
+  }
+
+  /** How many fetches wait for appends, over all partitions. */
+  get waitingFetches(): number {
+    let n = 0;
+    for (const parts of this.partitions.values()) for (const p of parts) if (p) n += p.waitingFetches;
+    return n;
+  }
+
+  /** Answers every waiting fetch (shutdown). */
+  wakeAll(): void {
+    for (const parts of this.partitions.values()) for (const p of parts) p?.wakeWaiters();
+  }
+
   /** fsyncs every log appended to since the last flush. */
   flush(): void {
-    for (const logs of this.logs.values()) for (const l of logs) l?.flush();
+    for (const parts of this.partitions.values()) for (const p of parts) p?.flush();
   }
 
   /** Closes every log (and the metadata store when open() opened it). */
   close(): void {
     this.unsubscribe();
-    for (const logs of this.logs.values()) for (const l of logs) l?.close();
-    this.logs.clear();
+    for (const parts of this.partitions.values()) for (const p of parts) p?.close();
+    this.partitions.clear();
     if (this.ownsMetadata) this.metadata.close();
   }
 
-  private closeTopic(name: string): void {
-    for (const l of this.logs.get(name) ?? []) l?.close();
-    this.logs.delete(name);
+  private deleteTopic(name: string): void {
+    const parts = this.partitions.get(name) ?? [];
+    parts.forEach((p, i) => p && this.deletePartition(name, i));
+    this.partitions.delete(name);
   }
 
   /** Opens the logs of the topic's partitions that are not open yet. */
   private openTopic(t: TopicInfo): void {
-    const logs: PartitionLog[] = this.logs.get(t.name) ?? [];
+    const parts: Partition[] = this.partitions.get(t.name) ?? [];
     for (const p of t.partitions) {
-      if (!p || logs[p.partition]) continue;
+      if (!p) continue;
+      const open = parts[p.partition];
+      if (open) {
+        open.updateInfo(p);
+        continue;
+      }
       const dir = join(this.cfg.logDir, `${t.name}-${p.partition}`);
       try {
         let onDisk = readPartitionMetadata(dir);
@@ -122,7 +164,7 @@ export class Storage {
           renameSync(dir, stray);
           onDisk = null;
         }
-        logs[p.partition] = PartitionLog.open(dir, {
+        parts[p.partition] = Partition.open(dir, t.name, p, {
           segmentBytes: this.cfg.segmentBytes,
           indexIntervalBytes: this.cfg.indexIntervalBytes,
           topicId: t.id,
@@ -133,7 +175,16 @@ export class Storage {
         this.warn(`${dir}: cannot open the partition log, it stays offline: ${(e as Error).message}`);
       }
     }
-    this.logs.set(t.name, logs);
+    this.partitions.set(t.name, parts);
+  }
+
+  /** Removes the deleted logs whose removal a stop or crash cut short. */
+  private removeDeleteDirs(): void {
+    for (const name of readdirSync(this.cfg.logDir)) {
+      if (!DELETE_DIR_RE.test(name)) continue;
+      const d = join(this.cfg.logDir, name);
+      rm(d, { recursive: true, force: true }).catch((err: Error) => this.warn(`${d}: not removed: ${err.message}`));
+    }
   }
 
   /** `<topic>-<n>` folders in the log dir, by topic. */

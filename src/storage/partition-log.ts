@@ -2,42 +2,40 @@
 //   <20-digit base offset>.log        record batches, back to back, as produced
 //   <base>.index, <base>.timeindex    sparse offset and time indexes
 //   partition.metadata                the topic id
+// The same code serves the KRaft metadata log (__cluster_metadata-0), which
+// checks every CRC on open and fsyncs each append.
 //
 // Batches are never decoded on the hot path. Opening scans batch headers only
-// and keeps a compact in-memory index of them (typed arrays per segment), which
-// is what reads use; the .index/.timeindex files are written from it when a
-// segment rolls or the log closes, for Kafka's tools. The scan checks lengths,
-// magic and offset order everywhere and the CRC of the last batch (where a
-// crash tears writes); a bad tail is truncated with one warning.
+// (each goes to the caller's onBatch, so producer state can be rebuilt without
+// a second scan) and keeps a compact in-memory index of them, which is what
+// reads use; the .index/.timeindex files are written from it when a segment
+// rolls or the log closes, for Kafka's tools. The scan checks lengths, magic
+// and offset order everywhere and the CRC of the last batch (where a crash
+// tears writes); a bad batch truncates the log there, later segments are
+// deleted, with one warning.
+//
+// Reads hand out SegmentRecords that hold their segment's file open (see
+// segment.ts): deleting segments or the whole log never pulls bytes from
+// under a response waiting to be encoded.
 
 import { log } from "../log.ts";
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, writeFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
-import type { FileSlice } from "../protocol/writer.ts";
-import {
-  ATTR_COMPRESSION_MASK,
-  ATTR_TIMESTAMP_TYPE,
-  BATCH_HEADER_SIZE,
-  BATCH_OVERHEAD,
-  OFF_ATTRIBUTES,
-  OFF_BASE_OFFSET,
-  OFF_CRC,
-  OFF_LAST_OFFSET_DELTA,
-  OFF_LENGTH,
-  OFF_MAGIC,
-  OFF_MAX_TIMESTAMP,
-  int64At,
-  setBaseOffset,
-  uint32At,
-  type BatchInfo,
-} from "../records/batch.ts";
-import { crc32c } from "../records/crc32c.ts";
+import { fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, OFF_ATTRIBUTES, OFF_MAX_TIMESTAMP, int64At, setBaseOffset, type BatchInfo } from "../records/batch.ts";
 import { batchBaseTimestamp, decodeRecords } from "../records/record.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "../metadata/properties.ts";
-import { uuidEquals, uuidToBase64 } from "../metadata/uuid.ts";
+import { randomUuid, uuidEquals, uuidHex, uuidToBase64 } from "../metadata/uuid.ts";
+import { createSegment, scanSegment, Segment, SegmentFile, SegmentRecords, segmentName, writeIndexes, type BatchHeaderListener, type CrcCheck } from "./segment.ts";
+
+export { segmentName, type BatchHeader, type BatchHeaderListener } from "./segment.ts";
 
 export const DEFAULT_INDEX_INTERVAL_BYTES = 4096;
-const SCAN_CHUNK = 1 << 20;
+/** replay reads runs of whole batches up to this size at a time */
+const READ_CHUNK = 1 << 20;
+const SEGMENT_FILE_RE = /^(\d{20})\.log$/;
+const DELETED_SUFFIX = ".deleted";
+const SEGMENT_EXTENSIONS = [".log", ".index", ".timeindex"];
 
 export interface PartitionLogOptions {
   /** log.segment.bytes: roll before a segment would grow past this */
@@ -48,6 +46,15 @@ export interface PartitionLogOptions {
   topicId?: Uint8Array;
   /** what partition.metadata holds, when the caller has read it already (null: none) */
   topicIdOnDisk?: Uint8Array | null;
+  /** which CRCs the opening scan checks (default "tail") */
+  verifyCrc?: CrcCheck;
+  /** gets every batch header the opening scan keeps, in offset order */
+  onBatch?: BatchHeaderListener;
+  /**
+   * The log starts no lower (a snapshot covers what is before): an empty log
+   * starts here, and one that ends below it is emptied and starts here.
+   */
+  minStartOffset?: number;
   warn?: (message: string) => void;
 }
 
@@ -56,96 +63,42 @@ export interface TimestampOffset {
   timestamp: number;
 }
 
-export function segmentName(baseOffset: number): string {
-  return String(baseOffset).padStart(20, "0");
-}
-
-function int64(v: DataView, p: number): number {
-  return v.getInt32(p) * 4294967296 + v.getUint32(p + 4);
-}
-
-/** One segment file and the index of its batches, as parallel typed arrays growing by doubling. */
-class Segment {
-  count = 0;
-  bases = new Float64Array(16);
-  lastDeltas = new Int32Array(16);
-  positions = new Uint32Array(16);
-  sizes = new Uint32Array(16);
-  maxTs = new Float64Array(16);
-  /** the .index/.timeindex files no longer match */
-  indexDirty = false;
-
-  constructor(
-    readonly baseOffset: number,
-    /** path without extension */
-    readonly stem: string,
-    public fd: number,
-    /** bytes of valid data */
-    public size: number,
-  ) {}
-
-  push(base: number, lastDelta: number, position: number, size: number, maxTs: number): void {
-    const i = this.count;
-    if (i === this.bases.length) this.grow();
-    this.bases[i] = base;
-    this.lastDeltas[i] = lastDelta;
-    this.positions[i] = position;
-    this.sizes[i] = size;
-    this.maxTs[i] = maxTs;
-    this.count = i + 1;
-  }
-
-  private grow(): void {
-    const n = this.bases.length * 2;
-    const g = <T extends Float64Array | Int32Array | Uint32Array>(a: T, b: T): T => (b.set(a), b);
-    this.bases = g(this.bases, new Float64Array(n));
-    this.lastDeltas = g(this.lastDeltas, new Int32Array(n));
-    this.positions = g(this.positions, new Uint32Array(n));
-    this.sizes = g(this.sizes, new Uint32Array(n));
-    this.maxTs = g(this.maxTs, new Float64Array(n));
-  }
-
-  lastOffset(i: number): number {
-    return this.bases[i]! + this.lastDeltas[i]!;
-  }
-
-  /** Index of the batch containing `offset`, else of the first batch after it (count if none). */
-  find(offset: number): number {
-    let lo = 0;
-    let hi = this.count - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.bases[mid]! <= offset) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    // hi: the last batch starting at or before offset
-    if (hi >= 0 && this.lastOffset(hi) >= offset) return hi;
-    return hi + 1;
-  }
+/** `<topic>-<n>.<uuid hex>-delete`, the name Kafka gives a log dir it will remove (topic cut so the name fits 255 bytes). */
+export function deleteDirName(dir: string): string {
+  const name = basename(dir);
+  const m = /^(.*)-(\d+)$/.exec(name);
+  const suffix = `${uuidHex(randomUuid())}-delete`;
+  if (!m) return join(dirname(dir), `${name}.${suffix}`);
+  const topic = m[1]!.slice(0, Math.max(0, 255 - (suffix.length + 1 + m[2]!.length + 1)));
+  return join(dirname(dir), `${topic}-${m[2]}.${suffix}`);
 }
 
 export class PartitionLog {
-  private nextOffset: number;
+  private readonly segments: Segment[] = [];
+  private nextOffset = 0;
   private maxTsSeg: Segment | null = null;
   private maxTsIdx = -1;
   /** segments written to since the last flush */
-  private unflushed = new Set<Segment>();
+  private readonly unflushed = new Set<Segment>();
   private closed = false;
+  /** segment descriptors not yet closed (the log's own and those responses still hold) */
+  private openFiles = 0;
+  /** set by delete(): the renamed dir, removed once every descriptor is closed */
+  private deletedDir: string | null = null;
+  private readonly indexIntervalBytes: number;
 
   private constructor(
-    readonly dir: string,
-    private readonly segments: Segment[],
+    /** where the log lives (the renamed dir after delete()) */
+    public dir: string,
     private readonly segmentBytes: number,
-    private readonly indexIntervalBytes: number,
+    indexIntervalBytes: number | undefined,
+    private readonly warn: (message: string) => void,
   ) {
-    const last = segments[segments.length - 1]!;
-    this.nextOffset = last.count > 0 ? last.lastOffset(last.count - 1) + 1 : last.baseOffset;
-    for (const s of segments) for (let i = 0; i < s.count; i++) this.trackMax(s, i);
+    this.indexIntervalBytes = indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
   }
 
   /** Opens the log in `dir`, creating the directory, partition.metadata and a first empty segment when missing. */
   static open(dir: string, opts: PartitionLogOptions): PartitionLog {
-    const warn = opts.warn ?? log.warn;
     let names: string[];
     try {
       names = readdirSync(dir);
@@ -159,28 +112,69 @@ export class PartitionLog {
       if (onDisk === null) writePartitionMetadata(dir, opts.topicId);
       else if (!uuidEquals(onDisk, opts.topicId)) throw new Error(`${dir}: partition.metadata has topic id ${uuidToBase64(onDisk)}, expected ${uuidToBase64(opts.topicId)}`);
     }
-    const bases = names
-      .map((n) => /^(\d{20})\.log$/.exec(n))
-      .filter((m) => m !== null)
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b);
-    const segments: Segment[] = [];
-    if (bases.length === 0) segments.push(createSegment(dir, 0));
+    const l = new PartitionLog(dir, opts.segmentBytes, opts.indexIntervalBytes, opts.warn ?? log.warn);
+    try {
+      l.load(names, opts);
+    } catch (e) {
+      l.close();
+      throw e;
+    }
+    return l;
+  }
+
+  private load(names: string[], opts: PartitionLogOptions): void {
+    const crc = opts.verifyCrc ?? "tail";
+    const bases: number[] = [];
+    for (const n of names) {
+      const m = SEGMENT_FILE_RE.exec(n);
+      if (m) bases.push(Number(m[1]));
+      // left by a delete that did not finish (a crash before the last reader let go)
+      else if (n.endsWith(DELETED_SUFFIX)) unlinkQuietly(join(this.dir, n));
+    }
+    bases.sort((a, b) => a - b);
     let expect = 0;
     for (let i = 0; i < bases.length; i++) {
-      const stem = join(dir, segmentName(bases[i]!));
-      const fd = openSync(stem + ".log", "r+");
-      const seg = new Segment(bases[i]!, stem, fd, 0);
-      segments.push(seg);
-      const error = scanSegment(seg, fstatSync(fd).size, Math.max(expect, seg.baseOffset), i === bases.length - 1);
+      const stem = join(this.dir, segmentName(bases[i]!));
+      const seg = this.adopt(bases[i]!, stem, openSync(stem + ".log", "r+"));
+      const last = i === bases.length - 1;
+      const error = scanSegment(seg, fstatSync(seg.fd).size, Math.max(expect, seg.baseOffset), last || crc === "all" ? crc : null, opts.onBatch ?? null);
       if (error) {
-        warn(`${stem}.log: ${error}; truncated to ${seg.size} bytes`);
-        ftruncateSync(fd, seg.size);
+        // what follows a bad batch cannot be trusted: Kafka's recovery drops it too
+        const later = bases.slice(i + 1);
+        this.warn(`${stem}.log: ${error}; truncated to ${seg.size} bytes${later.length ? `, ${later.length} later segment(s) deleted` : ""}`);
+        ftruncateSync(seg.fd, seg.size);
         seg.indexDirty = true;
+        for (const b of later) for (const ext of SEGMENT_EXTENSIONS) unlinkQuietly(join(this.dir, segmentName(b) + ext));
+        break;
       }
-      if (seg.count > 0) expect = seg.lastOffset(seg.count - 1) + 1;
+      expect = seg.nextOffset;
     }
-    return new PartitionLog(dir, segments, opts.segmentBytes, opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES);
+    const minStart = opts.minStartOffset ?? 0;
+    if (this.segments.length > 0 && this.active.nextOffset < minStart) {
+      for (const seg of this.segments.splice(0)) {
+        seg.file.release();
+        for (const ext of SEGMENT_EXTENSIONS) unlinkQuietly(seg.stem + ext);
+      }
+    }
+    if (this.segments.length === 0) this.newSegment(minStart);
+    this.nextOffset = this.active.nextOffset;
+    for (const s of this.segments) for (let i = 0; i < s.count; i++) this.trackMax(s, i);
+  }
+
+  /** Tracks a segment whose file is open as `fd`. */
+  private adopt(baseOffset: number, stem: string, fd: number): Segment {
+    const seg: Segment = new Segment(baseOffset, stem, new SegmentFile(fd, () => this.fileClosed(seg)), 0);
+    this.openFiles++;
+    this.segments.push(seg);
+    return seg;
+  }
+
+  private newSegment(baseOffset: number): Segment {
+    let seg!: Segment;
+    seg = createSegment(this.dir, baseOffset, () => this.fileClosed(seg));
+    this.openFiles++;
+    this.segments.push(seg);
+    return seg;
   }
 
   get logStartOffset(): number {
@@ -192,14 +186,13 @@ export class PartitionLog {
     return this.nextOffset;
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Base offsets of the segments, oldest first, and whether the newest holds data (ListOffsets v0). */
   segmentBases(): { bases: number[]; lastHasData: boolean } {
     return { bases: this.segments.map((s) => Math.max(s.baseOffset, this.logStartOffset)), lastHasData: this.active.size > 0 };
-  }
-
-  /** Single node: everything appended is committed. */
-  get highWatermark(): number {
-    return this.nextOffset;
   }
 
   private get active(): Segment {
@@ -253,21 +246,30 @@ export class PartitionLog {
   }
 
   private roll(): Segment {
-    const old = this.active;
-    writeIndexes(old, this.indexIntervalBytes);
-    const seg = createSegment(this.dir, this.nextOffset);
-    this.segments.push(seg);
-    return seg;
+    writeIndexes(this.active, this.indexIntervalBytes);
+    return this.newSegment(this.nextOffset);
   }
 
   /**
-   * Whole batches from the one containing `offset`: at least one batch when
-   * any exists at or after it, then as many as fit in `maxBytes`. Batches
-   * adjacent in one segment share a slice. Empty at the log end.
+   * Whole batches from the one containing `offset`: as many as fit in
+   * `maxBytes`, and at least one (when any exists at or after `offset`) if
+   * `minOneBatch`. Batches adjacent in one segment share a source. Each
+   * source holds its segment file open until released (releaseAll). Empty
+   * at the log end and once the log is closed.
    */
-  read(offset: number, maxBytes: number): FileSlice[] {
-    const out: FileSlice[] = [];
-    if (offset >= this.nextOffset) return out;
+  read(offset: number, maxBytes: number, minOneBatch = true): SegmentRecords[] {
+    const out: SegmentRecords[] = [];
+    this.walk(offset, maxBytes, minOneBatch, out);
+    return out;
+  }
+
+  /** What read() would return, in bytes, without handing anything out. */
+  readableBytes(offset: number, maxBytes: number, minOneBatch = true): number {
+    return this.walk(offset, maxBytes, minOneBatch, null);
+  }
+
+  private walk(offset: number, maxBytes: number, minOneBatch: boolean, out: SegmentRecords[] | null): number {
+    if (this.closed || offset >= this.nextOffset) return 0;
     const segs = this.segments;
     let si = segs.length - 1;
     while (si > 0 && segs[si]!.baseOffset > offset) si--;
@@ -279,15 +281,43 @@ export class PartitionLog {
       let end = 0;
       for (; i < seg.count; i++) {
         const size = seg.sizes[i]!;
-        if (total > 0 && total + size > maxBytes) break;
+        if (total + size > maxBytes && (total > 0 || !minOneBatch)) break;
         if (start < 0) start = seg.positions[i]!;
         end = seg.positions[i]! + size;
         total += size;
       }
-      if (start >= 0) out.push({ fd: seg.fd, position: start, size: end - start });
+      if (start >= 0 && out !== null) out.push(new SegmentRecords(seg.file, start, end - start));
       if (i < seg.count) break; // stopped by maxBytes
     }
-    return out;
+    return total;
+  }
+
+  /**
+   * Calls `fn` with the bytes of every batch that ends at or after
+   * `fromOffset`, in offset order (replaying the metadata log). Runs of whole
+   * batches are read at a time; the bytes are valid during the call only.
+   */
+  forEachBatch(fromOffset: number, fn: (batch: Uint8Array) => void): void {
+    let buf = new Uint8Array(0);
+    for (const seg of this.segments) {
+      if (seg.nextOffset <= fromOffset) continue;
+      let i = seg.find(fromOffset);
+      while (i < seg.count) {
+        const start = seg.positions[i]!;
+        let j = i;
+        let end = start;
+        while (j < seg.count && (j === i || seg.positions[j]! + seg.sizes[j]! - start <= READ_CHUNK)) end = seg.positions[j]! + seg.sizes[j++]!;
+        const len = end - start;
+        if (buf.length < len) buf = new Uint8Array(Math.max(len, Math.min(READ_CHUNK, seg.size)));
+        let done = 0;
+        while (done < len) {
+          const n = readSync(seg.fd, buf, done, len - done, start + done);
+          if (n <= 0) throw new Error(`${seg.stem}.log: read ended ${len - done} bytes short`);
+          done += n;
+        }
+        for (; i < j; i++) fn(buf.subarray(seg.positions[i]! - start, seg.positions[i]! - start + seg.sizes[i]!));
+      }
+    }
   }
 
   /** ListOffsets by timestamp: the first offset whose record timestamp is >= ts, or null. */
@@ -312,6 +342,7 @@ export class PartitionLog {
   private findInBatch(seg: Segment, i: number, match: (timestamp: number) => boolean): TimestampOffset {
     const base = seg.bases[i]!;
     const fallback = { offset: base, timestamp: seg.maxTs[i]! };
+    if (this.closed) return fallback;
     const buf = new Uint8Array(seg.sizes[i]!);
     if (readSync(seg.fd, buf, 0, buf.length, seg.positions[i]!) !== buf.length) return fallback;
     const attributes = new DataView(buf.buffer).getInt16(OFF_ATTRIBUTES);
@@ -335,135 +366,85 @@ export class PartitionLog {
     this.unflushed.clear();
   }
 
+  /**
+   * Deletes the oldest segments whose every offset is below `offset` (never
+   * the active one), as retention will: their files are renamed *.deleted and
+   * removed once no response reads them. Returns how many were deleted.
+   */
+  deleteSegmentsBefore(offset: number): number {
+    if (this.closed) return 0;
+    let n = 0;
+    while (this.segments.length > 1 && this.segments[1]!.baseOffset <= offset) {
+      const seg = this.segments.shift()!;
+      seg.deleted = true;
+      this.unflushed.delete(seg);
+      for (const ext of SEGMENT_EXTENSIONS) {
+        try {
+          renameSync(seg.stem + ext, seg.stem + ext + DELETED_SUFFIX);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        }
+      }
+      seg.file.release();
+      n++;
+    }
+    if (n > 0 && this.maxTsSeg?.deleted) {
+      this.maxTsSeg = null;
+      for (const s of this.segments) for (let i = 0; i < s.count; i++) this.trackMax(s, i);
+    }
+    return n;
+  }
+
+  /** Writes the indexes and lets go of every segment file (responses still reading keep theirs open). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const seg of this.segments) {
-      if (seg.indexDirty) writeIndexes(seg, this.indexIntervalBytes);
-      closeSync(seg.fd);
-    }
-  }
-}
-
-/** A new empty segment: .log plus empty .index and .timeindex, so Kafka's tools see a normal segment. */
-function createSegment(dir: string, baseOffset: number): Segment {
-  const stem = join(dir, segmentName(baseOffset));
-  const fd = openSync(stem + ".log", "w+");
-  writeFileSync(stem + ".index", new Uint8Array(0));
-  writeFileSync(stem + ".timeindex", new Uint8Array(0));
-  return new Segment(baseOffset, stem, fd, 0);
-}
-
-/**
- * Fills `seg`'s batch index from its file, reading in large chunks and
- * looking at headers only. Returns why it stopped early (seg.size is then
- * where valid data ends), or null.
- */
-function scanSegment(seg: Segment, fileSize: number, firstOffset: number, verifyTailCrc: boolean): string | null {
-  const buf = new Uint8Array(Math.max(BATCH_HEADER_SIZE, Math.min(SCAN_CHUNK, fileSize)));
-  const v = new DataView(buf.buffer);
-  let bufStart = 0;
-  let bufLen = 0;
-  let pos = 0;
-  let expect = firstOffset;
-  let error: string | null = null;
-  while (pos < fileSize) {
-    if (fileSize - pos < BATCH_HEADER_SIZE) {
-      error = `torn batch header at ${pos}`;
-      break;
-    }
-    if (pos + BATCH_HEADER_SIZE > bufStart + bufLen) {
-      bufStart = pos;
-      bufLen = readSync(seg.fd, buf, 0, Math.min(buf.length, fileSize - pos), pos);
-      if (bufLen < BATCH_HEADER_SIZE) {
-        error = `short read at ${pos}`;
-        break;
+      if (seg.indexDirty && this.deletedDir === null) {
+        try {
+          writeIndexes(seg, this.indexIntervalBytes);
+        } catch (e) {
+          this.warn(`${seg.stem}: index files not written: ${(e as Error).message}`);
+        }
       }
-    }
-    const p = pos - bufStart;
-    const size = v.getInt32(p + OFF_LENGTH) + BATCH_OVERHEAD;
-    const base = int64(v, p + OFF_BASE_OFFSET);
-    const lastDelta = v.getInt32(p + OFF_LAST_OFFSET_DELTA);
-    if (size < BATCH_HEADER_SIZE || pos + size > fileSize) {
-      error = `torn batch at ${pos} (${size} bytes, ${fileSize - pos} left)`;
-      break;
-    }
-    if (v.getInt8(p + OFF_MAGIC) !== 2) {
-      error = `magic ${v.getInt8(p + OFF_MAGIC)} at ${pos}`;
-      break;
-    }
-    if (base < expect || lastDelta < 0) {
-      error = `batch at ${pos} has offset ${base}, expected at least ${expect}`;
-      break;
-    }
-    seg.push(base, lastDelta, pos, size, int64(v, p + OFF_MAX_TIMESTAMP));
-    expect = base + lastDelta + 1;
-    pos += size;
-  }
-  seg.size = pos;
-  if (verifyTailCrc && seg.count > 0) {
-    const i = seg.count - 1;
-    const at = seg.positions[i]!;
-    const size = seg.sizes[i]!;
-    // the last batch is usually still in the scan buffer: no second read
-    let tail: Uint8Array;
-    if (at >= bufStart && at + size <= bufStart + bufLen) {
-      tail = buf.subarray(at - bufStart, at - bufStart + size);
-    } else {
-      tail = new Uint8Array(size);
-      readSync(seg.fd, tail, 0, size, at);
-    }
-    if (crc32c(tail, OFF_ATTRIBUTES) !== uint32At(tail, OFF_CRC)) {
-      seg.count = i;
-      seg.size = seg.positions[i]!;
-      error = `crc mismatch in the last batch at ${seg.size}` + (error ? ` (after: ${error})` : "");
+      seg.file.release();
     }
   }
-  return error;
+
+  /**
+   * Deletes the log as Kafka does: the dir is renamed `<topic>-<n>.<uuid hex>-delete`
+   * at once, and removed once no response reads its segments any more.
+   * Returns the renamed dir.
+   */
+  delete(): string {
+    if (this.deletedDir !== null) return this.deletedDir;
+    const to = deleteDirName(this.dir);
+    renameSync(this.dir, to);
+    this.dir = to;
+    this.deletedDir = to;
+    const wasClosed = this.closed;
+    this.close();
+    // a log closed before with no readers left has nothing more to close
+    if (wasClosed && this.openFiles === 0) this.removeDeletedDir();
+    return to;
+  }
+
+  private fileClosed(seg: Segment): void {
+    this.openFiles--;
+    if (seg.deleted && this.deletedDir === null) for (const ext of SEGMENT_EXTENSIONS) unlinkQuietly(seg.stem + ext + DELETED_SUFFIX);
+    if (this.deletedDir !== null && this.openFiles === 0) this.removeDeletedDir();
+  }
+
+  private removeDeletedDir(): void {
+    const dir = this.deletedDir!;
+    rm(dir, { recursive: true, force: true }).catch((e: Error) => this.warn(`${dir}: not removed: ${e.message}`));
+  }
 }
 
-/**
- * Writes Kafka's sparse indexes for a segment from the in-memory batch index,
- * as LogSegment.append would have: an entry whenever more than
- * indexIntervalBytes were appended since the last one.
- *   .index      relativeOffset int32 (batch's last offset) | position int32
- *   .timeindex  timestamp int64 (max so far) | relativeOffset int32
- */
-function writeIndexes(seg: Segment, intervalBytes: number): void {
-  const n = seg.count;
-  const idx = new DataView(new ArrayBuffer(n * 8));
-  const tidx = new DataView(new ArrayBuffer((n + 1) * 12));
-  let ie = 0;
-  let te = 0;
-  let since = 0;
-  let maxSoFar = -1;
-  let offsetOfMax = -1;
-  let lastEntryTs = -1;
-  const timeEntry = () => {
-    tidx.setInt32(te * 12, Math.floor(maxSoFar / 4294967296));
-    tidx.setUint32(te * 12 + 4, maxSoFar % 4294967296);
-    tidx.setInt32(te * 12 + 8, offsetOfMax - seg.baseOffset);
-    te++;
-    lastEntryTs = maxSoFar;
-  };
-  for (let i = 0; i < n; i++) {
-    const last = seg.lastOffset(i);
-    if (seg.maxTs[i]! > maxSoFar) {
-      maxSoFar = seg.maxTs[i]!;
-      offsetOfMax = last;
-    }
-    if (since > intervalBytes) {
-      idx.setInt32(ie * 8, last - seg.baseOffset);
-      idx.setInt32(ie * 8 + 4, seg.positions[i]!);
-      ie++;
-      if (maxSoFar > lastEntryTs) timeEntry();
-      since = 0;
-    }
-    since += seg.sizes[i]!;
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") log.warn(`${path}: not removed: ${(e as Error).message}`);
   }
-  // as LogSegment.onBecomeInactiveSegment/close: a last time entry for the segment's max
-  if (maxSoFar > lastEntryTs) timeEntry();
-  writeFileSync(seg.stem + ".index", new Uint8Array(idx.buffer, 0, ie * 8));
-  writeFileSync(seg.stem + ".timeindex", new Uint8Array(tidx.buffer, 0, te * 12));
-  seg.indexDirty = false;
 }

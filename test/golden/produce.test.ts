@@ -109,7 +109,7 @@ beforeAll(async () => {
 });
 afterAll(() => kafka.close());
 
-const logEnd = (topic: string) => kafka.storage.getLog(topic, 0)!.logEndOffset;
+const logEnd = (topic: string) => kafka.storage.getPartition(topic, 0)!.logEndOffset;
 
 describe("the hand-written record batch", () => {
   test(`its CRC-32C is ${BATCH_CRC} and it is ${BATCH_SIZE} bytes`, () => {
@@ -251,7 +251,7 @@ describe("Produce golden bytes: message.max.bytes 80 (the batch is 86 bytes)", (
 
   test("v3: MESSAGE_TOO_LARGE (10), nothing written", async () => {
     await exchange(small.connect(), request(3, 495, "golden-big", 0, batch(0, -1)), response(3, 495, "golden-big", 0, { error: 10 }));
-    expect(small.storage.getLog("golden-big", 0)!.logEndOffset).toBe(0);
+    expect(small.storage.getPartition("golden-big", 0)!.logEndOffset).toBe(0);
   });
 
   // Apache Kafka: RecordTooLargeException -> LogAppendInfo.UNKNOWN_LOG_APPEND_INFO,

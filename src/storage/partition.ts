@@ -1,0 +1,156 @@
+// One partition as the broker serves it: its log and the state Kafka keeps
+// beside it (Partition/UnifiedLog): the leader epoch (from the metadata
+// image), the high watermark, the log start offset, and the fetches waiting
+// for data. Handlers ask the partition; they neither stamp leader epochs nor
+// wake waiting fetches themselves.
+
+import type { PartitionInfo } from "../metadata/image.ts";
+import { setPartitionLeaderEpoch, type BatchInfo } from "../records/batch.ts";
+import { PartitionLog, type BatchHeader, type PartitionLogOptions, type TimestampOffset } from "./partition-log.ts";
+import type { SegmentRecords } from "./segment.ts";
+
+export type PartitionOpenOptions = Omit<PartitionLogOptions, "onBatch">;
+
+export class Partition {
+  log!: PartitionLog;
+  private hw = 0;
+  private startOffset = 0;
+  /** run after each append (waiting fetches), and when the partition goes away */
+  private readonly appendListeners = new Set<() => void>();
+
+  // ---- Room for idempotence and transactions (later issues) ----
+  // producer state: per producer id its epoch and last sequences, rebuilt
+  //   from the batch headers the log's opening scan passes to loadBatch(),
+  //   then kept by append();
+  // last stable offset: the high watermark until transactions exist;
+  // aborted transactions: for READ_COMMITTED fetches (none yet).
+
+  private constructor(
+    readonly topic: string,
+    readonly index: number,
+    /** this partition in the metadata image (the image updates it in place) */
+    private info: PartitionInfo,
+  ) {}
+
+  /** Opens (creating if needed) the partition's log in `dir`. */
+  static open(dir: string, topic: string, info: PartitionInfo, opts: PartitionOpenOptions): Partition {
+    const p = new Partition(topic, info.partition, info);
+    p.log = PartitionLog.open(dir, { ...opts, onBatch: (b) => p.loadBatch(b) });
+    p.hw = p.log.logEndOffset; // single replica: everything in the log is committed
+    p.startOffset = p.log.logStartOffset;
+    return p;
+  }
+
+  /** A batch header met while opening the log: where producer state will be rebuilt from. */
+  private loadBatch(_batch: BatchHeader): void {}
+
+  get name(): string {
+    return `${this.topic}-${this.index}`;
+  }
+
+  /** The metadata image replaced this partition's entry (e.g. a PartitionRecord again). */
+  updateInfo(info: PartitionInfo): void {
+    this.info = info;
+  }
+
+  get leaderEpoch(): number {
+    return this.info.leaderEpoch;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  /** No transactions yet: nothing is pending below the high watermark. */
+  get lastStableOffset(): number {
+    return this.hw;
+  }
+
+  /** Closed or deleted: no longer served. */
+  get isClosed(): boolean {
+    return this.log.isClosed;
+  }
+
+  /**
+   * Appends batches validated by the caller, stamped with the current leader
+   * epoch (outside the CRC), with one write; then wakes the waiting fetches.
+   */
+  append(records: Uint8Array, batches: BatchInfo[]): { baseOffset: number } {
+    const epoch = this.info.leaderEpoch;
+    for (const b of batches) setPartitionLeaderEpoch(records, b.position, epoch);
+    const result = this.log.append(records, batches);
+    this.hw = this.log.logEndOffset;
+    this.wakeWaiters();
+    return result;
+  }
+
+  /** Record sources from `offset` (see PartitionLog.read); the caller releases them. */
+  read(offset: number, maxBytes: number, minOneBatch = true): SegmentRecords[] {
+    return this.log.read(offset, maxBytes, minOneBatch);
+  }
+
+  /** The bytes read() would return now. */
+  readableBytes(offset: number, maxBytes: number, minOneBatch = true): number {
+    return this.log.readableBytes(offset, maxBytes, minOneBatch);
+  }
+
+  offsetForTimestamp(ts: number): TimestampOffset | null {
+    return this.log.offsetForTimestamp(ts);
+  }
+
+  maxTimestampOffset(): TimestampOffset | null {
+    return this.log.maxTimestampOffset();
+  }
+
+  segmentBases(): { bases: number[]; lastHasData: boolean } {
+    return this.log.segmentBases();
+  }
+
+  /** Registers a callback run after each append and when the partition closes; returns its remover. */
+  onAppend(cb: () => void): () => void {
+    this.appendListeners.add(cb);
+    return () => this.appendListeners.delete(cb);
+  }
+
+  /** Fetches waiting on this partition. */
+  get waitingFetches(): number {
+    return this.appendListeners.size;
+  }
+
+  /** Runs the append listeners (an append, shutdown, deletion). */
+  wakeWaiters(): void {
+    if (this.appendListeners.size === 0) return;
+    for (const cb of [...this.appendListeners]) cb();
+  }
+
+  /** Deletes whole segments below `offset` (retention); the log start offset moves up to the first kept. */
+  deleteSegmentsBefore(offset: number): number {
+    const n = this.log.deleteSegmentsBefore(offset);
+    this.startOffset = Math.max(this.startOffset, this.log.logStartOffset);
+    return n;
+  }
+
+  flush(): void {
+    this.log.flush();
+  }
+
+  close(): void {
+    this.log.close();
+    this.wakeWaiters();
+  }
+
+  /** Deletes the log (renamed `-delete`, removed once unread); waiting fetches answer. Returns the renamed dir. */
+  delete(): string {
+    const to = this.log.delete();
+    this.wakeWaiters();
+    return to;
+  }
+}
