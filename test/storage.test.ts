@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
 import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { validateBatches, type BatchInfo } from "../src/records/batch.ts";
+import { ATTR_TRANSACTIONAL, validateBatches, type BatchInfo } from "../src/records/batch.ts";
 import { buildBatch, decodeRecords, type RecordInput } from "../src/records/record.ts";
 import { PartitionLog, type BatchHeader } from "../src/storage/partition-log.ts";
 import { releaseAll, type SegmentRecords } from "../src/storage/segment.ts";
@@ -231,5 +231,116 @@ describe("PartitionLog", () => {
     open().close();
     logs.length = 0;
     expect(() => PartitionLog.open(join(dir, "t-0"), { segmentBytes: 1000, topicId: new Uint8Array(16).fill(1) })).toThrow(/topic id/);
+  }, 2000);
+});
+
+/** Open descriptors of this process. */
+const openFds = () => readdirSync("/proc/self/fd").length;
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
+describe("opening scan", () => {
+  test("every batch header goes to onBatch, in order; a torn tail's batch does not", () => {
+    let log = open();
+    const plain = produce({ n: 3, ts: 1000 });
+    log.append(plain.buf, plain.batches);
+    const idem = buildBatch({ baseTimestamp: 2000, producerId: 77, producerEpoch: 3, baseSequence: 10, attributes: ATTR_TRANSACTIONAL, records: [{ value: enc("a") }, { value: enc("b") }] });
+    const scan = validateBatches(idem);
+    if (!scan.ok) throw new Error(scan.reason);
+    log.append(idem, scan.batches);
+    log.close();
+    const torn = produce({ n: 1 }).buf;
+    appendFileSync(join(dir, "t-0", "00000000000000000000.log"), torn.subarray(0, torn.length - 1));
+
+    const seen: BatchHeader[] = [];
+    const warn = spyOn(logger, "warn").mockImplementation(() => {});
+    try {
+      log = open({ onBatch: (b) => seen.push({ ...b }) });
+    } finally {
+      warn.mockRestore();
+    }
+    expect(seen).toEqual([
+      { baseOffset: 0, lastOffsetDelta: 2, partitionLeaderEpoch: -1, producerId: -1, producerEpoch: -1, baseSequence: -1, isTransactional: false, isControl: false, maxTimestamp: 1000 },
+      { baseOffset: 3, lastOffsetDelta: 1, partitionLeaderEpoch: -1, producerId: 77, producerEpoch: 3, baseSequence: 10, isTransactional: true, isControl: false, maxTimestamp: 2000 },
+    ]);
+    expect(log.logEndOffset).toBe(5);
+  }, 2000);
+
+  test("a bad CRC in the last batch: its header is not reported", () => {
+    let log = open();
+    const a = produce({ n: 1 }, { n: 1 });
+    log.append(a.buf, a.batches);
+    log.close();
+    const file = join(dir, "t-0", "00000000000000000000.log");
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1]! ^= 0xff;
+    writeFileSync(file, bytes);
+    const seen: number[] = [];
+    const warn = spyOn(logger, "warn").mockImplementation(() => {});
+    try {
+      log = open({ onBatch: (b) => seen.push(b.baseOffset) });
+    } finally {
+      warn.mockRestore();
+    }
+    expect(seen).toEqual([0]);
+  }, 2000);
+});
+
+describe("segment references", () => {
+  test("a source read after its segments are deleted still gives its own bytes; files go with the last reader", async () => {
+    const before = openFds();
+    const one = produce({ n: 2 }).buf.length;
+    const log = open({ segmentBytes: one });
+    for (let i = 0; i < 3; i++) {
+      const a = produce({ n: 2, ts: 1000 + i });
+      log.append(a.buf, a.batches);
+    }
+    const held = log.read(0, one); // the first segment's one batch
+    const expected = readBytes(log.read(0, one));
+    expect(log.deleteSegmentsBefore(4)).toBe(2); // segments 0 and 2; 4 is active
+    expect(log.logStartOffset).toBe(4);
+    expect(readdirSync(join(dir, "t-0")).filter((n) => n.endsWith(".deleted")).sort()).toEqual([
+      "00000000000000000000.index.deleted",
+      "00000000000000000000.log.deleted",
+      "00000000000000000000.timeindex.deleted",
+    ]);
+    // a new file now: it cannot take the held descriptor's number
+    const other = openSync(join(dir, "other"), "w+");
+    writeFileSync(other, new Uint8Array(one).fill(0xee));
+    const out = new Uint8Array(one);
+    held[0]!.writeTo(out, 0);
+    expect([...out]).toEqual([...expected]);
+    releaseAll(held);
+    expect(readdirSync(join(dir, "t-0")).filter((n) => n.endsWith(".deleted"))).toEqual([]);
+    expect(() => held[0]!.writeTo(out, 0)).toThrow(/after release/);
+    closeSync(other);
+    log.close();
+    expect(openFds()).toBe(before);
+  }, 2000);
+
+  test("a deleted log is renamed <topic>-<n>.<uuid hex>-delete and removed once its last reader lets go", async () => {
+    const before = openFds();
+    const log = open();
+    const a = produce({ n: 2 }, { n: 1 });
+    log.append(a.buf, a.batches);
+    const held = log.read(0, 1 << 20);
+    const expected = new Uint8Array(held[0]!.size);
+    held[0]!.writeTo(expected, 0);
+    const to = log.delete();
+    expect(to).toMatch(/\/t-0\.[0-9a-f]{32}-delete$/);
+    expect(existsSync(join(dir, "t-0"))).toBe(false);
+    expect(log.read(0, 1 << 20)).toEqual([]);
+    // a new log in its place, likely on the freed numbers if they were freed: they are not
+    const fresh = open();
+    const b = produce({ n: 5 });
+    fresh.append(b.buf, b.batches);
+    const out = new Uint8Array(held[0]!.size);
+    held[0]!.writeTo(out, 0);
+    expect(out).toEqual(expected);
+    expect(existsSync(to)).toBe(true);
+    releaseAll(held);
+    await tick();
+    expect(existsSync(to)).toBe(false);
+    fresh.close();
+    expect(openFds()).toBe(before);
   }, 2000);
 });
