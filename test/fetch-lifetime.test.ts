@@ -15,6 +15,10 @@ import { requestFrame, startInProcess, type InProcessBroker } from "./helpers.ts
 
 const openFds = () => readdirSync("/proc/self/fd").length;
 const tick = () => new Promise((r) => setTimeout(r, 10));
+/** Waits (bounded) for an asynchronous removal to be done. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await tick();
+}
 
 class Socket {
   received: Uint8Array[] = [];
@@ -91,11 +95,11 @@ test("a response queued behind a long-poll sends its own bytes after its log is 
   expect(new Uint8Array(res.responses[0].partitions[0].records)).toEqual(written);
 
   closeSync(stranger);
-  await tick();
+  await until(() => !existsSync(deleted));
   expect(existsSync(deleted)).toBe(false); // removed once the response let go
   conn.onClose();
-  kafka.storage.deletePartition("data2", 0); // its descriptors were opened after `before`
-  await tick();
+  const data2 = kafka.storage.deletePartition("data2", 0)!; // its descriptors were opened after `before`
+  await until(() => !existsSync(data2)); // the removal runs in the background
   expect(openFds()).toBe(before - 1); // data-0's segment, open before, is closed too
 }, 5000);
 
@@ -109,7 +113,7 @@ test("a response dropped unencoded (connection closed) lets go of its segments",
   expect(openFds()).toBe(before); // the segment stays open for the two held responses
   expect(existsSync(deleted)).toBe(true);
   conn.onClose();
-  await tick();
+  await until(() => !existsSync(deleted));
   expect(openFds()).toBe(before - 1);
   expect(existsSync(deleted)).toBe(false);
   expect(sock.frames()).toEqual([]);

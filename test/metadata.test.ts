@@ -1,6 +1,6 @@
 import { log } from "../src/log.ts";
 import { afterEach, beforeEach, describe, expect, spyOn, test } from "bun:test";
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode } from "../src/protocol/errors.ts";
@@ -238,6 +238,29 @@ describe("replay", () => {
     expect([...store().image.topics.keys()]).toEqual(["before", "after"]);
   }, 3000);
 
+  test("a bad CRC before the tail (every metadata batch is checked) ends the replay with one warning; what follows is dropped", async () => {
+    let s = store();
+    s.createTopic("before", 1);
+    s.createTopic("lost", 1);
+    closeAll();
+    const file = join(dir, METADATA_DIR, LOG);
+    const batches = readMetadataLog(file);
+    expect(batches.map((b) => b.baseOffset)).toEqual([0, 4, 6]);
+    const bytes = readFileSync(file);
+    const scan = validateBatches(new Uint8Array(bytes));
+    if (!scan.ok) throw new Error(scan.reason);
+    // a flipped byte inside the "lost" topic's batch, with a good batch after it: not a torn tail
+    const lostAt = scan.batches[2]!.position;
+    bytes[lostAt + 70]! ^= 0xff;
+    writeFileSync(file, Buffer.concat([bytes, buildBatch({ baseOffset: 8, partitionLeaderEpoch: 1, records: [{ value: encodeMetadataRecord(TopicRecord, 0, { name: "after-bad", topicId: new Uint8Array(16).fill(6) }) }] })]));
+    const w = await warnings(() => (s = MetadataStore.open({ logDir: dir, nodeId: 1 })));
+    open.push(s);
+    expect(w.length).toBe(1);
+    expect(w[0]).toContain("crc mismatch");
+    expect(statSync(file).size).toBe(lostAt);
+    expect([...s.image.topics.keys()]).toEqual(["before"]);
+  }, 3000);
+
   test("a transaction the log ends inside is dropped, and closed with an abort", async () => {
     store();
     closeAll();
@@ -277,6 +300,22 @@ describe("log dirs written elsewhere", () => {
     closeAll();
     s = await storage(); // the adoption was written to the new metadata log
     expect(s.image.topics.get("keep")!.id).toEqual(t.id);
+  }, 3000);
+
+  test("a deleted topic's logs are renamed -delete and removed; such dirs left by a stop go at start-up", async () => {
+    let s = await storage();
+    const t = s.createTopic("gone", 2);
+    s.metadata.events.publish([{ type: "topicDeleted", topic: t }]); // what a RemoveTopicRecord publishes
+    expect(s.getPartition("gone", 0)).toBeUndefined();
+    for (let i = 0; i < 100 && readdirSync(dir).some((n) => n.startsWith("gone")); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(readdirSync(dir).filter((n) => n.startsWith("gone"))).toEqual([]);
+    closeAll();
+    const left = join(dir, `left-3.${"ab".repeat(16)}-delete`);
+    mkdirSync(left);
+    writeFileSync(join(left, "00000000000000000000.log"), new Uint8Array(8));
+    s = await storage();
+    for (let i = 0; i < 100 && existsSync(left); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(left)).toBe(false);
   }, 3000);
 
   test.skipIf(!existsSync(FIXTURE))("starts on the Kafka-written fixture (a copy) and serves topic foo", async () => {

@@ -338,9 +338,20 @@ describe("segment references", () => {
     expect(out).toEqual(expected);
     expect(existsSync(to)).toBe(true);
     releaseAll(held);
-    await tick();
+    for (let i = 0; i < 100 && existsSync(to); i++) await tick();
     expect(existsSync(to)).toBe(false);
     fresh.close();
     expect(openFds()).toBe(before);
+  }, 2000);
+});
+
+describe("leftovers of deletions", () => {
+  test("*.deleted segment files are removed when the log opens", () => {
+    const log = open();
+    log.close();
+    const left = join(dir, "t-0", "00000000000000000000.log.deleted");
+    writeFileSync(left, new Uint8Array(10));
+    open();
+    expect(existsSync(left)).toBe(false);
   }, 2000);
 });
