@@ -60,7 +60,8 @@ test("100 pipelined 1 MiB fetches to a client that reads nothing: output bounded
       maxWaitMs: 0,
       minBytes: 1,
       maxBytes: 64 << 20,
-      topics: [{ topic: "bp", partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 64 << 20 }] }],
+      topics: [{ topic: "bp", topicId: new Uint8Array(16), partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 64 << 20 }] }],
+      forgottenTopicsData: [],
     });
     frames.push(requestFrame(1, 12, i, "slow", body, true));
   }

@@ -3,7 +3,8 @@
 // and re-encodes to the same bytes. Plus the primitive encodings by hand.
 
 import { describe, expect, test } from "bun:test";
-import { codecFor, decode, encode, type Msg } from "../src/protocol/codec.ts";
+import { codecFor, decode, encode } from "../src/protocol/codec.ts";
+import type { Msg } from "./helpers.ts";
 import { Reader, DecodeError } from "../src/protocol/reader.ts";
 import { Writer } from "../src/protocol/writer.ts";
 import { camel, inRange, parseVersions, type FieldDef, type MessageDef } from "../src/protocol/schema.ts";
@@ -17,7 +18,7 @@ import * as dtp from "../src/protocol/messages/describe-topic-partitions.ts";
 const ALL: MessageDef[] = [apiVersions, metadata, produce, fetch, listOffsets, dtp].flatMap((m) => Object.values(m) as MessageDef[]);
 
 let counter = 0;
-function sample(fields: FieldDef[], version: number): Msg {
+function sample(fields: readonly FieldDef[], version: number): Msg {
   const o: Msg = {};
   for (const f of fields) {
     if (!inRange(parseVersions(f.versions), version)) continue;
@@ -117,7 +118,12 @@ describe("primitives", () => {
   });
 
   test("a truncated message is a DecodeError, not a crash", () => {
-    const bytes = encode(metadata.MetadataRequest, 9, { topics: [{ name: "topic-a" }], allowAutoTopicCreation: true });
+    const bytes = encode(metadata.MetadataRequest, 9, {
+      topics: [{ name: "topic-a", topicId: new Uint8Array(16) }],
+      allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    });
     for (let cut = 0; cut < bytes.length; cut++) {
       expect(() => codecFor(metadata.MetadataRequest, 9).read(new Reader(bytes.subarray(0, cut)))).toThrow(DecodeError);
     }

@@ -5,8 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KAFKA_BIN, SHARED_FIXTURE, WireClient, removeDir, requestFrame, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
-import { encode, type Msg } from "../src/protocol/codec.ts";
+import { KAFKA_BIN, SHARED_FIXTURE, WireClient, removeDir, requestFrame, startKafka, tempDir, type Msg, type RunningKafka } from "./helpers.ts";
+import { encode } from "../src/protocol/codec.ts";
 import { Reader } from "../src/protocol/reader.ts";
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
 import { ProduceRequest, ProduceResponse } from "../src/protocol/messages/produce.ts";

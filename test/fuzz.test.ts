@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, expect, spyOn, test } from "bun:test";
 import { log } from "../src/log.ts";
-import { encode, isFlexible, type Msg } from "../src/protocol/codec.ts";
+import { encode, isFlexible } from "../src/protocol/codec.ts";
 import type { MessageDef } from "../src/protocol/schema.ts";
 import { ApiVersionsRequest } from "../src/protocol/messages/api-versions.ts";
 import { MetadataRequest } from "../src/protocol/messages/metadata.ts";
@@ -13,7 +13,7 @@ import { FetchRequest } from "../src/protocol/messages/fetch.ts";
 import { ListOffsetsRequest } from "../src/protocol/messages/list-offsets.ts";
 import { DescribeTopicPartitionsRequest } from "../src/protocol/messages/describe-topic-partitions.ts";
 import { buildBatch } from "../src/records/record.ts";
-import { requestFrame, startInProcess, type InProcessBroker } from "./helpers.ts";
+import { requestFrame, startInProcess, type InProcessBroker, type Msg } from "./helpers.ts";
 
 let kafka: InProcessBroker;
 beforeAll(async () => {

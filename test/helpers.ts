@@ -18,6 +18,10 @@ export const KAFKA_BIN = join(ROOT, "kafka");
 export const SHARED = join(ROOT, "..", "shared");
 export const SHARED_FIXTURE = join(SHARED, "fixtures", "kraft-combined-logs");
 
+/** A message that a test builds or reads loosely (src uses the typed Decoded / Encodable). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Msg = Record<string, any>;
+
 export function tempDir(prefix = "kafka-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

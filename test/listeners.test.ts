@@ -23,14 +23,14 @@ async function runCli(args: string[]): Promise<{ code: number; stderr: string }>
 async function advertisedBrokers(port: number): Promise<{ host: string; port: number }[]> {
   const c = await WireClient.connect(port);
   try {
-    c.send(requestFrame(3, 12, 7, "listeners", encode(MetadataRequest, 12, { topics: [], allowAutoTopicCreation: false }), isFlexible(MetadataRequest, 12)));
+    c.send(requestFrame(3, 12, 7, "listeners", encode(MetadataRequest, 12, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }), isFlexible(MetadataRequest, 12)));
     const bytes = await c.readFrame();
     if (!bytes) throw new Error("connection closed");
     const r = new Reader(bytes);
     expect(r.int32()).toBe(7);
     r.uvarint();
     const md = codecFor(MetadataResponse, 12).read(r);
-    return (md.brokers as { host: string; port: number }[]).map((b) => ({ host: b.host, port: b.port }));
+    return md.brokers.map((b) => ({ host: b.host, port: b.port }));
   } finally {
     c.close();
   }

@@ -137,7 +137,9 @@ describe("topics", () => {
     expect(batches[1]!.baseOffset).toBe(4);
     const recs = batches[1]!.values.map((v) => decodeMetadataRecord(v));
     expect(recs.map((r) => [r.apiKey, r.version])).toEqual([[2, 0], [3, 1], [3, 1], [3, 1]]);
-    expect(uuidToBase64(recs[1]!.data!.directories[0])).toBe(s.metadata.meta.directoryId!);
+    const partition = recs[1]!;
+    if (partition.apiKey !== 3 || partition.data === null) throw new Error("expected a decoded PartitionRecord");
+    expect(uuidToBase64(partition.data.directories[0]!)).toBe(s.metadata.meta.directoryId!);
 
     closeAll();
     s = await storage();

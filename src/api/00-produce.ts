@@ -14,16 +14,22 @@
 
 import { ProduceRequest, ProduceResponse } from "../protocol/messages/produce.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import type { Msg } from "../protocol/codec.ts";
 import { validateBatches } from "../records/batch.ts";
 import { log } from "../log.ts";
-import type { ApiHandler } from "./handler.ts";
+import { defineHandler, type HandlerResult } from "./handler.ts";
+import type { Encodable } from "../protocol/schema.ts";
+import { EMPTY_ARRAY } from "../protocol/codec.ts";
 import type { Broker } from "../broker.ts";
 
 const FIRST_SERVED_VERSION = 3;
 
-function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null, version: number): Msg {
-  const res: Msg = { index: partition, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+// Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
+type Response = Encodable<typeof ProduceResponse>;
+type TopicResponse = Response["responses"][number];
+type PartitionResponse = TopicResponse["partitionResponses"][number];
+
+function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null, version: number): PartitionResponse {
+  const res: PartitionResponse = { index: partition, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: EMPTY_ARRAY };
   if (version < FIRST_SERVED_VERSION) {
     res.errorCode = ErrorCode.UNSUPPORTED_VERSION;
     return res;
@@ -71,25 +77,25 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
   return res;
 }
 
-export const produce: ApiHandler = {
+export const produce = defineHandler({
   key: 0,
   name: "Produce",
   request: ProduceRequest,
   response: ProduceResponse,
   minVersion: 0,
   maxVersion: 11,
-  handle(req, { broker, header }) {
-    const acks: number = req.acks;
+  handle(req, { broker, header }): HandlerResult<Response> {
+    const acks = req.acks;
     const validAcks = acks === -1 || acks === 0 || acks === 1;
-    const responses = (req.topicData as Msg[]).map((td) => ({
+    const responses = req.topicData.map((td): TopicResponse => ({
       name: td.name,
-      partitionResponses: (td.partitionData as Msg[]).map((pd) =>
+      partitionResponses: td.partitionData.map((pd): PartitionResponse =>
         validAcks
           ? appendPartition(broker, td.name, pd.index, pd.records, header.apiVersion)
-          : { index: pd.index, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 },
+          : { index: pd.index, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: EMPTY_ARRAY },
       ),
     }));
     if (acks === 0) return null;
     return { responses, throttleTimeMs: 0 };
   },
-};
+});

@@ -16,8 +16,8 @@
 
 import { FetchRequest, FetchResponse } from "../protocol/messages/fetch.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import type { Msg } from "../protocol/codec.ts";
-import type { ApiHandler } from "./handler.ts";
+import type { Decoded, Encodable } from "../protocol/schema.ts";
+import { defineHandler, type HandlerResult } from "./handler.ts";
 import type { Broker } from "../broker.ts";
 import type { Partition } from "../storage/partition.ts";
 import { releaseAll, type SegmentRecords } from "../storage/segment.ts";
@@ -26,9 +26,17 @@ import { topicById } from "./topics.ts";
 const EMPTY = new Uint8Array(0);
 const RESPONSE_TARGET_BYTES = 1 << 20;
 
+// Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
+type Request = Decoded<typeof FetchRequest>;
+type Response = Encodable<typeof FetchResponse>;
+type TopicResponse = Response["responses"][number];
+type PartitionData = TopicResponse["partitions"][number];
+/** a response topic being built: its partitions are appended to */
+type TopicResponseDraft = Omit<TopicResponse, "partitions"> & { partitions: PartitionData[] };
+
 interface Target {
   topicIndex: number;
-  partition: Msg; // request partition
+  partition: Request["topics"][number]["partitions"][number];
   part: Partition | undefined;
   error: number;
 }
@@ -36,17 +44,17 @@ interface Target {
 interface Plan {
   version: number;
   targets: Target[];
-  topics: Msg[]; // response topics, partitions filled by build()
+  topics: TopicResponseDraft[]; // response topics, partitions filled by build()
   readCommitted: boolean;
 }
 
-function plan(broker: Broker, req: Msg, version: number): Plan {
+function plan(broker: Broker, req: Request, version: number): Plan {
   const targets: Target[] = [];
-  const topics: Msg[] = [];
-  (req.topics as Msg[]).forEach((rt, topicIndex) => {
+  const topics: TopicResponseDraft[] = [];
+  req.topics.forEach((rt, topicIndex) => {
     const t = version >= 13 ? topicById(broker, rt.topicId) : broker.topic(rt.topic);
     topics.push({ topic: t ? t.name : rt.topic, topicId: rt.topicId, partitions: [] });
-    for (const rp of rt.partitions as Msg[]) {
+    for (const rp of rt.partitions) {
       const part = t ? broker.storage.getPartition(t.name, rp.partition) : undefined;
       const error = part ? ErrorCode.NONE : !t && version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       targets.push({ topicIndex, partition: rp, part, error });
@@ -61,15 +69,15 @@ function plan(broker: Broker, req: Msg, version: number): Plan {
  * (SegmentRecords, collected there for the caller to release); without, only
  * their sizes are measured (a waiting fetch checking min_bytes).
  */
-function build(p: Plan, maxBytes: number, sources: SegmentRecords[] | null): { response: Msg[]; bytes: number; hasError: boolean } {
-  const topics = sources ? p.topics.map((t) => ({ ...t, partitions: [] as Msg[] })) : [];
+function build(p: Plan, maxBytes: number, sources: SegmentRecords[] | null): { response: TopicResponseDraft[]; bytes: number; hasError: boolean } {
+  const topics = sources ? p.topics.map((t) => ({ ...t, partitions: [] as PartitionData[] })) : [];
   let remaining = maxBytes;
   let bytes = 0;
   let hasError = false;
   let first = true;
   for (const tg of p.targets) {
     const rp = tg.partition;
-    const out: Msg = {
+    const out: PartitionData = {
       partitionIndex: rp.partition,
       errorCode: tg.error,
       highWatermark: -1,
@@ -88,7 +96,7 @@ function build(p: Plan, maxBytes: number, sources: SegmentRecords[] | null): { r
       continue;
     }
     const end = part.logEndOffset;
-    const offset: number = rp.fetchOffset;
+    const offset = rp.fetchOffset;
     if (offset < part.logStartOffset || offset > end) {
       // as Kafka: offsets of a failed read are unknown (-1)
       out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
@@ -100,7 +108,7 @@ function build(p: Plan, maxBytes: number, sources: SegmentRecords[] | null): { r
     out.logStartOffset = part.logStartOffset;
     if (p.readCommitted) out.abortedTransactions = [];
     if (offset === end || remaining <= 0) continue;
-    const limit = Math.max(0, Math.min(remaining, rp.partitionMaxBytes as number));
+    const limit = Math.max(0, Math.min(remaining, rp.partitionMaxBytes));
     // only the first partition with data may exceed the limits (one whole batch)
     let size: number;
     if (sources) {
@@ -123,35 +131,35 @@ function build(p: Plan, maxBytes: number, sources: SegmentRecords[] | null): { r
   return { response: topics, bytes, hasError };
 }
 
-export const fetch: ApiHandler = {
+export const fetch = defineHandler({
   key: 1,
   name: "Fetch",
   request: FetchRequest,
   response: FetchResponse,
   minVersion: 4,
   maxVersion: 17,
-  handle(req, ctx) {
+  handle(req, ctx): HandlerResult<Response> {
     const { broker, header, session } = ctx;
     const p = plan(broker, req, header.apiVersion);
-    const maxBytes = Math.min(RESPONSE_TARGET_BYTES, Math.max(0, req.maxBytes as number));
-    const minBytes = req.minBytes as number;
+    const maxBytes = Math.min(RESPONSE_TARGET_BYTES, Math.max(0, req.maxBytes));
+    const minBytes = req.minBytes;
     // the records read hold their segment files open until the response is encoded or dropped
-    const respond = (b: { response: Msg[] }, sources: SegmentRecords[]): Msg => {
+    const respond = (b: { response: TopicResponse[] }, sources: SegmentRecords[]): Response => {
       if (sources.length > 0) ctx.afterResponse(() => releaseAll(sources));
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: b.response };
     };
-    const respondNow = (): Msg => {
+    const respondNow = (): Response => {
       const sources: SegmentRecords[] = [];
       return respond(build(p, maxBytes, sources), sources);
     };
-    const maxWait = req.maxWaitMs as number;
+    const maxWait = req.maxWaitMs;
     const sources: SegmentRecords[] = [];
     const now = build(p, maxBytes, sources);
     if (now.bytes >= minBytes || now.hasError || maxWait <= 0 || broker.stopping) return respond(now, sources);
     releaseAll(sources); // too little: the answer is built again when it is due
     // As Kafka: an empty fetch (a session keep-alive) is held for max_wait_ms too.
     // Wait for appends to any of the partitions, for max_wait_ms, or until the connection closes.
-    return new Promise<Msg | null>((resolve) => {
+    return new Promise<Response | null>((resolve) => {
       const removers: (() => void)[] = [];
       let done = false;
       const stop = () => {
@@ -186,4 +194,4 @@ export const fetch: ApiHandler = {
       }
     });
   },
-};
+});

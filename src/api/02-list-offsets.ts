@@ -9,8 +9,8 @@
 
 import { ListOffsetsRequest, ListOffsetsResponse } from "../protocol/messages/list-offsets.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import type { Msg } from "../protocol/codec.ts";
-import type { ApiHandler } from "./handler.ts";
+import type { Decoded, Encodable } from "../protocol/schema.ts";
+import { defineHandler, type HandlerResult } from "./handler.ts";
 import type { Broker } from "../broker.ts";
 import type { Partition } from "../storage/partition.ts";
 
@@ -19,6 +19,12 @@ export const LATEST_TIMESTAMP = -1;
 export const MAX_TIMESTAMP = -3;
 export const EARLIEST_LOCAL_TIMESTAMP = -4;
 
+// Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
+type RequestPartition = Decoded<typeof ListOffsetsRequest>["topics"][number]["partitions"][number];
+type Response = Encodable<typeof ListOffsetsResponse>;
+type TopicResponse = Response["topics"][number];
+type PartitionResponse = TopicResponse["partitions"][number];
+
 function legacyOffsets(part: Partition, ts: number, offset: number, maxNumOffsets: number): number[] {
   if (ts !== LATEST_TIMESTAMP) return offset >= 0 ? [offset] : [];
   const { bases, lastHasData } = part.segmentBases();
@@ -26,14 +32,14 @@ function legacyOffsets(part: Partition, ts: number, offset: number, maxNumOffset
   return all.reverse().slice(0, Math.max(0, maxNumOffsets));
 }
 
-function lookup(broker: Broker, topic: string, rp: Msg, version: number): Msg {
-  const out: Msg = { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+function lookup(broker: Broker, topic: string, rp: RequestPartition, version: number): PartitionResponse {
+  const out: Required<PartitionResponse> = { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
   const part = broker.topic(topic) ? broker.storage.getPartition(topic, rp.partitionIndex) : undefined;
   if (!part) {
     out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     return out;
   }
-  const ts: number = rp.timestamp;
+  const ts = rp.timestamp;
   if (ts === EARLIEST_TIMESTAMP || ts === EARLIEST_LOCAL_TIMESTAMP) {
     out.offset = part.logStartOffset;
     out.leaderEpoch = part.leaderEpoch;
@@ -61,23 +67,23 @@ function lookup(broker: Broker, topic: string, rp: Msg, version: number): Msg {
   return out;
 }
 
-export const listOffsets: ApiHandler = {
+export const listOffsets = defineHandler({
   key: 2,
   name: "ListOffsets",
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
   minVersion: 0,
   maxVersion: 8,
-  handle(req, { broker, header }) {
+  handle(req, { broker, header }): HandlerResult<Response> {
     return {
       throttleTimeMs: 0,
-      topics: (req.topics as Msg[]).map((rt) => {
+      topics: req.topics.map((rt): TopicResponse => {
         const seen = new Set<number>();
         const dup = new Set<number>();
-        if (header.apiVersion >= 1) for (const rp of rt.partitions as Msg[]) (seen.has(rp.partitionIndex) ? dup : seen).add(rp.partitionIndex);
+        if (header.apiVersion >= 1) for (const rp of rt.partitions) (seen.has(rp.partitionIndex) ? dup : seen).add(rp.partitionIndex);
         return {
           name: rt.name,
-          partitions: (rt.partitions as Msg[]).map((rp) =>
+          partitions: rt.partitions.map((rp): PartitionResponse =>
             dup.has(rp.partitionIndex)
               ? { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.INVALID_REQUEST, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }
               : lookup(broker, rt.name, rp, header.apiVersion),
@@ -86,4 +92,4 @@ export const listOffsets: ApiHandler = {
       }),
     };
   },
-};
+});

@@ -17,13 +17,18 @@
 
 import { MetadataRequest, MetadataResponse } from "../protocol/messages/metadata.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { ZERO_UUID, type Msg } from "../protocol/codec.ts";
+import { ZERO_UUID } from "../protocol/codec.ts";
 import { isZeroUuid } from "../metadata/uuid.ts";
-import type { ApiHandler } from "./handler.ts";
+import type { Encodable } from "../protocol/schema.ts";
+import { defineHandler, type HandlerResult } from "./handler.ts";
 import type { TopicInfo } from "../metadata/image.ts";
 import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, OPERATIONS_NOT_REQUESTED, describePartition, lookupOrCreate, topicById } from "./topics.ts";
 
-function describeTopic(t: TopicInfo, includeOps: boolean): Msg {
+// Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
+type Response = Encodable<typeof MetadataResponse>;
+type TopicResponse = Response["topics"][number];
+
+function describeTopic(t: TopicInfo, includeOps: boolean): TopicResponse {
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
@@ -34,28 +39,28 @@ function describeTopic(t: TopicInfo, includeOps: boolean): Msg {
   };
 }
 
-export const metadata: ApiHandler = {
+export const metadata = defineHandler({
   key: 3,
   name: "Metadata",
   request: MetadataRequest,
   response: MetadataResponse,
   minVersion: 0,
   maxVersion: 12,
-  handle(req, { broker, header, session }) {
+  handle(req, { broker, header, session }): HandlerResult<Response> {
     const version = header.apiVersion;
-    const includeOps: boolean = req.includeTopicAuthorizedOperations;
+    const includeOps = req.includeTopicAuthorizedOperations;
     const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
-    const topics: Msg[] = [];
-    if (!allTopics && version < 12 && (req.topics as Msg[]).some((t) => t.name === null || !isZeroUuid(t.topicId))) {
+    const topics: TopicResponse[] = [];
+    if (!allTopics && version < 12 && req.topics.some((t) => t.name === null || !isZeroUuid(t.topicId))) {
       // MetadataRequest.getErrorResponse: no brokers, no cluster id, controller -1
-      const failed = (req.topics as Msg[]).map((t) => ({ errorCode: ErrorCode.INVALID_REQUEST, name: t.name ?? "", topicId: t.topicId, isInternal: false, partitions: [] }));
+      const failed = req.topics.map((t): TopicResponse => ({ errorCode: ErrorCode.INVALID_REQUEST, name: t.name ?? "", topicId: t.topicId, isInternal: false, partitions: [] }));
       return { throttleTimeMs: 0, brokers: [], clusterId: null, controllerId: -1, topics: failed, clusterAuthorizedOperations: OPERATIONS_NOT_REQUESTED };
     }
     if (allTopics) {
       for (const t of broker.storage.image.topics.values()) topics.push(describeTopic(t, includeOps));
     } else {
       const allowCreate = version < 4 || req.allowAutoTopicCreation;
-      for (const rt of req.topics as Msg[]) {
+      for (const rt of req.topics) {
         if (rt.name === null) {
           const t = topicById(broker, rt.topicId);
           topics.push(t ? describeTopic(t, includeOps) : { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId: rt.topicId, partitions: [] });
@@ -75,4 +80,4 @@ export const metadata: ApiHandler = {
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? ALL_CLUSTER_OPERATIONS : OPERATIONS_NOT_REQUESTED,
     };
   },
-};
+});

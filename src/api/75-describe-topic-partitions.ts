@@ -7,31 +7,36 @@
 
 import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "../protocol/messages/describe-topic-partitions.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { ZERO_UUID, type Msg } from "../protocol/codec.ts";
-import type { ApiHandler } from "./handler.ts";
+import { ZERO_UUID } from "../protocol/codec.ts";
+import type { Encodable } from "../protocol/schema.ts";
+import { defineHandler, type HandlerResult } from "./handler.ts";
 import { ALL_TOPIC_OPERATIONS, describePartition } from "./topics.ts";
 
-export const describeTopicPartitions: ApiHandler = {
+// Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
+type Response = Encodable<typeof DescribeTopicPartitionsResponse>;
+type TopicResponse = Response["topics"][number];
+
+export const describeTopicPartitions = defineHandler({
   key: 75,
   name: "DescribeTopicPartitions",
   request: DescribeTopicPartitionsRequest,
   response: DescribeTopicPartitionsResponse,
   minVersion: 0,
   maxVersion: 0,
-  handle(req, { broker }) {
+  handle(req, { broker }): HandlerResult<Response> {
     const image = broker.storage.image;
-    const requested: string[] = req.topics.length === 0 ? [...image.topics.keys()] : (req.topics as Msg[]).map((t) => t.name as string);
+    const requested: string[] = req.topics.length === 0 ? [...image.topics.keys()] : req.topics.map((t) => t.name);
     const names = [...new Set(requested)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const cursor = req.cursor as { topicName: string; partitionIndex: number } | null;
+    const cursor = req.cursor;
     if (cursor && req.topics.length > 0 && !names.includes(cursor.topicName)) {
       // as Kafka: a cursor outside the requested topics is an invalid request
-      const topics = names.map((name) => ({ errorCode: ErrorCode.INVALID_REQUEST, name, topicId: ZERO_UUID, isInternal: false, partitions: [] }));
+      const topics = names.map((name): TopicResponse => ({ errorCode: ErrorCode.INVALID_REQUEST, name, topicId: ZERO_UUID, isInternal: false, partitions: [] }));
       return { throttleTimeMs: 0, topics, nextCursor: null };
     }
     // as Kafka: the client's limit, capped by max.request.partition.size.limit
-    let remaining = Math.max(1, Math.min(broker.config.maxRequestPartitionSizeLimit, req.responsePartitionLimit as number));
-    const topics: Msg[] = [];
-    let nextCursor: Msg | null = null;
+    let remaining = Math.max(1, Math.min(broker.config.maxRequestPartitionSizeLimit, req.responsePartitionLimit));
+    const topics: TopicResponse[] = [];
+    let nextCursor: Response["nextCursor"] = null;
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       if (cursor && name < cursor.topicName) continue;
@@ -64,4 +69,4 @@ export const describeTopicPartitions: ApiHandler = {
     }
     return { throttleTimeMs: 0, topics, nextCursor };
   },
-};
+});

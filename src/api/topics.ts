@@ -2,7 +2,9 @@
 
 import type { Broker } from "../broker.ts";
 import type { PartitionInfo, TopicInfo } from "../metadata/image.ts";
-import type { Msg } from "../protocol/codec.ts";
+import type { Encodable } from "../protocol/schema.ts";
+import type { MetadataResponse } from "../protocol/messages/metadata.ts";
+import type { DescribeTopicPartitionsResponse } from "../protocol/messages/describe-topic-partitions.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { MetadataError, validateTopicName } from "../metadata/store.ts";
 
@@ -36,8 +38,12 @@ export function lookupOrCreate(broker: Broker, name: string, allowCreate: boolea
   }
 }
 
+/** Both responses describe partitions alike; DescribeTopicPartitions adds the ELR fields. */
+type PartitionDescription = Encodable<typeof MetadataResponse>["topics"][number]["partitions"][number] &
+  Encodable<typeof DescribeTopicPartitionsResponse>["topics"][number]["partitions"][number];
+
 /** A partition as Metadata and DescribeTopicPartitions describe it (single node: nothing offline). */
-export function describePartition(p: PartitionInfo): Msg {
+export function describePartition(p: PartitionInfo): PartitionDescription {
   return {
     errorCode: ErrorCode.NONE,
     partitionIndex: p.partition,

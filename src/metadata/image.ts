@@ -6,17 +6,17 @@
 // records) are applied only when they end; an aborted or unfinished one is
 // dropped, as Kafka's MetadataLoader does.
 
-import type { Msg } from "../protocol/codec.ts";
 import { uuidHex } from "./uuid.ts";
 import type { MetadataEvent } from "./events.ts";
+import type { DecodedRecord } from "./records.ts";
 
 export interface PartitionInfo {
   partition: number;
   leader: number;
   leaderEpoch: number;
   partitionEpoch: number;
-  replicas: number[];
-  isr: number[];
+  replicas: readonly number[];
+  isr: readonly number[];
 }
 
 export interface TopicInfo {
@@ -60,7 +60,7 @@ export class MetadataImage {
   readonly topics = new Map<string, TopicInfo>();
   readonly topicsById = new Map<string, TopicInfo>();
 
-  private pending: { apiKey: number; data: Msg }[] | null = null;
+  private pending: DecodedRecord[] | null = null;
   /** what applied records changed since the last takeChanges() */
   private changes: MetadataEvent[] = [];
   /** topics created since the last takeChanges(): their partitions are part of the creation */
@@ -75,8 +75,8 @@ export class MetadataImage {
   }
 
   /** Applies one decoded record (or buffers it inside a transaction). Returns a warning text for records that did not fit, else null. */
-  replay(apiKey: number, data: Msg): string | null {
-    switch (apiKey) {
+  replay(rec: DecodedRecord): string | null {
+    switch (rec.apiKey) {
       case RecordType.BEGIN_TRANSACTION: {
         const warn = this.pending ? "BeginTransactionRecord inside a transaction: the open one is dropped" : null;
         this.pending = [];
@@ -86,7 +86,7 @@ export class MetadataImage {
         const p = this.pending;
         this.pending = null;
         if (!p) return "EndTransactionRecord without a transaction";
-        const warnings = p.map((r) => this.apply(r.apiKey, r.data)).filter((w) => w !== null);
+        const warnings = p.map((r) => this.apply(r)).filter((w) => w !== null);
         return warnings.length ? warnings.join("; ") : null;
       }
       case RecordType.ABORT_TRANSACTION:
@@ -94,10 +94,10 @@ export class MetadataImage {
         return null;
     }
     if (this.pending) {
-      this.pending.push({ apiKey, data });
+      this.pending.push(rec);
       return null;
     }
-    return this.apply(apiKey, data);
+    return this.apply(rec);
   }
 
   /** True while a transaction is open (after replay: the log ended inside one). */
@@ -110,11 +110,12 @@ export class MetadataImage {
     this.pending = null;
   }
 
-  private apply(apiKey: number, r: Msg): string | null {
-    switch (apiKey) {
+  private apply(rec: DecodedRecord): string | null {
+    switch (rec.apiKey) {
       case RecordType.TOPIC: {
-        const name = r.name as string;
-        const id = r.topicId as Uint8Array;
+        const r = rec.data;
+        const name = r.name;
+        const id = r.topicId;
         const t: TopicInfo = { name, id, partitions: [] };
         this.topics.set(name, t);
         this.topicsById.set(uuidHex(id), t);
@@ -123,8 +124,9 @@ export class MetadataImage {
         return null;
       }
       case RecordType.PARTITION: {
+        const r = rec.data;
         const t = this.topicsById.get(uuidHex(r.topicId));
-        const id = r.partitionId as number;
+        const id = r.partitionId;
         if (!t) return `PartitionRecord for unknown topic id ${uuidHex(r.topicId)}`;
         if (id < 0 || id > MAX_PARTITION_ID) return `PartitionRecord with partition id ${id}`;
         t.partitions[id] = {
@@ -143,8 +145,9 @@ export class MetadataImage {
         return null;
       }
       case RecordType.PARTITION_CHANGE: {
+        const r = rec.data;
         const t = this.topicsById.get(uuidHex(r.topicId));
-        const p = t?.partitions[r.partitionId as number];
+        const p = t?.partitions[r.partitionId];
         if (!p) return `PartitionChangeRecord for unknown partition ${uuidHex(r.topicId)}-${r.partitionId}`;
         // as PartitionRegistration.merge: a leader change bumps the leader epoch; every change bumps the partition epoch
         if (r.leader !== NO_LEADER_CHANGE) {
@@ -160,6 +163,7 @@ export class MetadataImage {
         return null;
       }
       case RecordType.REMOVE_TOPIC: {
+        const r = rec.data;
         const key = uuidHex(r.topicId);
         const t = this.topicsById.get(key);
         if (!t) return `RemoveTopicRecord for unknown topic id ${key}`;
@@ -169,8 +173,9 @@ export class MetadataImage {
         return null;
       }
       case RecordType.FEATURE_LEVEL: {
-        const name = r.name as string;
-        const level = r.featureLevel as number;
+        const r = rec.data;
+        const name = r.name;
+        const level = r.featureLevel;
         // level 0 removes a feature
         if (level === 0) this.features.delete(name);
         else this.features.set(name, level);

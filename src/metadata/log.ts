@@ -14,29 +14,25 @@
 import { log } from "../log.ts";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { codecFor, type Msg } from "../protocol/codec.ts";
+import { codecFor } from "../protocol/codec.ts";
 import { DecodeError, Reader } from "../protocol/reader.ts";
-import { parseVersions, type MessageDef } from "../protocol/schema.ts";
+import { parseVersions, type Encodable } from "../protocol/schema.ts";
 import { Writer } from "../protocol/writer.ts";
 import { OFF_ATTRIBUTES, OFF_BASE_OFFSET, int16At, int64At, scanBatches } from "../records/batch.ts";
 import { buildBatch, decodeRecords, isControlBatch } from "../records/record.ts";
-import { METADATA_RECORDS } from "./records.ts";
+import { decodeRecordBody, METADATA_RECORDS, type DecodedRecord, type MetadataRecordDef } from "./records.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
 
 export const METADATA_FRAME_VERSION = 1;
 
-export interface MetadataRecord {
-  apiKey: number;
-  version: number;
-  /** null when the body was not decoded (unknown or unwanted record type) */
-  data: Msg | null;
-}
+/** A framed record: its body decoded (typed by apiKey), or null when it was not (unknown or unwanted record type). */
+export type MetadataRecord = { readonly version: number } & (DecodedRecord | { readonly apiKey: number; readonly data: null });
 
 /** Frames one metadata record as Kafka's MetadataRecordSerde does. */
-export function encodeMetadataRecord(def: MessageDef, version: number, data: Msg): Uint8Array {
+export function encodeMetadataRecord<D extends MetadataRecordDef>(def: D, version: number, data: Encodable<D>): Uint8Array {
   const w = new Writer(256);
   w.uvarint(METADATA_FRAME_VERSION);
-  w.uvarint(def.apiKey!);
+  w.uvarint(def.apiKey);
   w.uvarint(version);
   codecFor(def, version).write(w, data);
   return w.finish().slice();
@@ -57,7 +53,7 @@ export function decodeMetadataRecord(value: Uint8Array, wanted: (apiKey: number)
   if (!def || !wanted(apiKey)) return { apiKey, version, data: null };
   const range = parseVersions(def.validVersions);
   if (version < range.min || version > range.max) throw new DecodeError(`${def.name} version ${version} is not supported`);
-  return { apiKey, version, data: codecFor(def, version).read(r) };
+  return { version, ...decodeRecordBody(def, version, r) };
 }
 
 /** Calls `fn(offset, value)` for every record value at or after `fromOffset` of one batch (control batches skipped). */

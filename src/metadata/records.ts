@@ -1,5 +1,7 @@
 // KRaft metadata records in __cluster_metadata, in the schema language of src/protocol/schema.ts.
-import { defineMessage, type MessageDef } from "../protocol/schema.ts";
+import { codecFor } from "../protocol/codec.ts";
+import type { Reader } from "../protocol/reader.ts";
+import { defineMessage, type Decoded } from "../protocol/schema.ts";
 
 export const FeatureLevelRecord = defineMessage({
   name: "FeatureLevelRecord",
@@ -176,20 +178,37 @@ export const ZkMigrationStateRecord = defineMessage({
   ],
 });
 
+const ALL_RECORDS = [
+  FeatureLevelRecord,
+  TopicRecord,
+  PartitionRecord,
+  PartitionChangeRecord,
+  RemoveTopicRecord,
+  RegisterBrokerRecord,
+  NoOpRecord,
+  ConfigRecord,
+  BeginTransactionRecord,
+  EndTransactionRecord,
+  AbortTransactionRecord,
+  ZkMigrationStateRecord,
+] as const;
+
+/** The definition of any record type above. */
+export type MetadataRecordDef = (typeof ALL_RECORDS)[number];
+
+/** A decoded record of one of the types above; `apiKey` tells which (switch on it to get the type of `data`). */
+export type DecodedRecord = MetadataRecordDef extends infer D
+  ? D extends MetadataRecordDef
+    ? { readonly apiKey: D["apiKey"]; readonly data: Decoded<D> }
+    : never
+  : never;
+
 /** Every record type defined above, by apiKey; other types are skipped on replay. */
-export const METADATA_RECORDS: ReadonlyMap<number, MessageDef> = new Map(
-  [
-    FeatureLevelRecord,
-    TopicRecord,
-    PartitionRecord,
-    PartitionChangeRecord,
-    RemoveTopicRecord,
-    RegisterBrokerRecord,
-    NoOpRecord,
-    ConfigRecord,
-    BeginTransactionRecord,
-    EndTransactionRecord,
-    AbortTransactionRecord,
-    ZkMigrationStateRecord,
-  ].map((d) => [d.apiKey!, d]),
-);
+export const METADATA_RECORDS: ReadonlyMap<number, MetadataRecordDef> = new Map(ALL_RECORDS.map((d) => [d.apiKey, d]));
+
+/** Decodes a record body of type `def` at `version`. */
+export function decodeRecordBody(def: MetadataRecordDef, version: number, r: Reader): DecodedRecord {
+  // TypeScript cannot correlate a union of definitions with a union of
+  // results; the body is decoded with `def`, so it is `def`'s Decoded.
+  return { apiKey: def.apiKey, data: codecFor(def, version).read(r) } as DecodedRecord;
+}

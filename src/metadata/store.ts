@@ -12,8 +12,8 @@
 import { log as logger } from "../log.ts";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Msg } from "../protocol/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import type { Encodable } from "../protocol/schema.ts";
 import { isAppliedRecordType, MetadataImage, type TopicInfo } from "./image.ts";
 import { MetadataEvents } from "./events.ts";
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataLog, readCheckpointValues } from "./log.ts";
@@ -112,7 +112,7 @@ export class MetadataStore {
       metaDir,
       (offset, rec) => {
         if (rec.data === null) return;
-        const w = image.replay(rec.apiKey, rec.data);
+        const w = image.replay(rec);
         if (w) warn(`metadata record at offset ${offset}: ${w}`);
       },
       isAppliedRecordType,
@@ -158,7 +158,7 @@ export class MetadataStore {
     values.forEach((v, i) => {
       const rec = decodeMetadataRecord(v, isAppliedRecordType);
       if (rec.data === null) return;
-      const w = this.image.replay(rec.apiKey, rec.data);
+      const w = this.image.replay(rec);
       if (w) logger.warn(`metadata record at offset ${base + i}: ${w}`);
     });
     this.events.publish(this.image.takeChanges());
@@ -201,7 +201,7 @@ export class MetadataStore {
   private partitionRecord(topicId: Uint8Array, partitionId: number): Uint8Array {
     const nodeId = this.image.nodeId;
     const pv = this.image.metadataVersion >= MV_DIRECTORY_ASSIGNMENT ? 1 : 0;
-    const rec: Msg = {
+    const rec: Encodable<typeof PartitionRecord> = {
       partitionId,
       topicId,
       replicas: [nodeId],

@@ -13,12 +13,13 @@ import type { Socket } from "bun";
 import { log, hex } from "../log.ts";
 import { DecodeError, Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
-import { codecFor, isFlexible, type Msg } from "../protocol/codec.ts";
+import { codecFor, isFlexible } from "../protocol/codec.ts";
+import type { Struct } from "../protocol/schema.ts";
 import { API_VERSIONS_KEY, readRequestHeader, skipTaggedFields, writeResponseHeader, type RequestHeader } from "../protocol/headers.ts";
 import type { ApiHandler } from "../api/handler.ts";
 import { ANONYMOUS, type RequestContext, type SecurityProtocol, type Session } from "../api/context.ts";
 import type { Broker } from "../broker.ts";
-import { apiVersionsFallback } from "../api/18-api-versions.ts";
+import { apiVersionsFallback, unsupportedVersionResponse } from "../api/18-api-versions.ts";
 import { HANDLERS_BY_KEY } from "../api/index.ts";
 
 /** Above this many unsent response bytes the connection stops reading requests. */
@@ -28,7 +29,7 @@ interface Slot {
   header: RequestHeader;
   handler: ApiHandler;
   version: number;
-  response: Msg | null | undefined; // undefined: still pending; null: no response
+  response: Struct | null | undefined; // undefined: still pending; null: no response
   scope: RequestScope;
 }
 
@@ -169,12 +170,12 @@ export class Connection {
       if (header.apiKey === API_VERSIONS_KEY) {
         // Kafka answers an unknown ApiVersions version with a v0 body listing what it supports.
         const scope = this.context(header);
-        return this.enqueue({ header, handler: apiVersionsFallback, version: 0, response: apiVersionsFallback.handle({}, scope) as Msg, scope });
+        return this.enqueue({ header, handler: apiVersionsFallback, version: 0, response: unsupportedVersionResponse(), scope });
       }
       log.warn(`${this.peer}: unsupported ${handler ? handler.name : `api key ${header.apiKey}`} v${version} from client ${header.clientId}; closing`);
       return this.close();
     }
-    let request: Msg;
+    let request: Struct;
     try {
       if (isFlexible(handler.request, version)) skipTaggedFields(r);
       request = codecFor(handler.request, version).read(r);
@@ -232,14 +233,17 @@ export class Connection {
 
   /** Encodes every answered response at the head of the queue into the output buffer. */
   private drainQueue(): void {
-    while (this.queue.length > 0 && this.queue[0]!.response !== undefined) {
-      const slot = this.queue.shift()!;
-      if (slot.response !== null && !this.closed) this.encodeResponse(slot.header, slot.handler, slot.version, slot.response as Msg);
+    while (this.queue.length > 0) {
+      const slot = this.queue[0]!;
+      const response = slot.response;
+      if (response === undefined) break;
+      this.queue.shift();
+      if (response !== null && !this.closed) this.encodeResponse(slot.header, slot.handler, slot.version, response);
       slot.scope.finish();
     }
   }
 
-  private encodeResponse(header: RequestHeader, handler: ApiHandler, version: number, response: Msg): void {
+  private encodeResponse(header: RequestHeader, handler: ApiHandler, version: number, response: Struct): void {
     const w = this.out;
     // reclaim the sent head before it costs more than a move of the unsent tail
     if (this.outSent > 0 && this.outSent >= w.pos - this.outSent) {

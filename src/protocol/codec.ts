@@ -5,25 +5,33 @@
 
 import { DecodeError, Reader } from "./reader.ts";
 import { recordsSize, Writer, type RecordsValue } from "./writer.ts";
-import { camel, inRange, parseVersions, type FieldDef, type MessageDef } from "./schema.ts";
+import { camel, inRange, parseVersions, type Decoded, type Encodable, type FieldDef, type MessageDef, type Struct } from "./schema.ts";
 
-// Decoded messages are plain objects keyed by camelCase field names.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Msg = Record<string, any>;
+// Decoded messages are plain objects keyed by camelCase field names; their
+// static types (Decoded, Encodable) come from the definitions, while the
+// compiled closures below work on untyped structs.
+type MutableStruct = { [field: string]: unknown };
 
 type ReadFn = (r: Reader) => unknown;
 type WriteFn = (w: Writer, v: unknown) => void;
 
-export interface Codec {
-  read(r: Reader): Msg;
-  write(w: Writer, v: Msg): void;
+/** Reads and writes one message at one version. */
+export interface Codec<D extends MessageDef = MessageDef> {
+  read(r: Reader): Decoded<D>;
+  write(w: Writer, v: Encodable<D>): void;
+}
+
+interface StructCodec {
+  read(r: Reader): Struct;
+  write(w: Writer, v: Struct): void;
 }
 
 export const ZERO_UUID = new Uint8Array(16);
 
 const PRIMITIVES = new Set(["int8", "int16", "uint16", "int32", "uint32", "int64", "float64", "bool", "string", "bytes", "records", "uuid"]);
 
-const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
+/** Shared and frozen: what absent arrays decode to, and what a response can carry for an empty one without allocating. */
+export const EMPTY_ARRAY: readonly never[] = Object.freeze([]);
 const EMPTY_BYTES = Object.freeze(new Uint8Array(0));
 
 /**
@@ -48,7 +56,7 @@ function defaultOf(f: FieldDef, elemType: string, version: number): () => unknow
       return () => n;
     }
     case "bool": {
-      const b = d === true || d === "true";
+      const b = d === "true";
       return () => b;
     }
     case "string": {
@@ -69,8 +77,8 @@ function defaultOf(f: FieldDef, elemType: string, version: number): () => unknow
   }
 }
 
-function defaultStruct(fields: FieldDef[], version: number): Msg {
-  const o: Msg = {};
+function defaultStruct(fields: readonly FieldDef[], version: number): Struct {
+  const o: MutableStruct = {};
   for (const f of fields) o[camel(f.name)] = defaultOf(f, f.type.replace(/^\[\]/, ""), version)();
   return o;
 }
@@ -179,15 +187,15 @@ function isDefaultValue(v: unknown, d: unknown): boolean {
   if (Array.isArray(v)) return v.length === 0 && Array.isArray(d) && d.length === 0;
   if (v instanceof Uint8Array && d instanceof Uint8Array) return v.length === d.length && v.every((x, i) => x === d[i]);
   if (v && d && typeof v === "object" && typeof d === "object") {
-    const dv = d as Msg;
-    const vv = v as Msg;
+    const dv = d as Struct;
+    const vv = v as Struct;
     for (const k in vv) if (!isDefaultValue(vv[k], dv[k])) return false;
     return true;
   }
   return false;
 }
 
-function compileStruct(fields: FieldDef[], version: number, flexible: boolean): { read: (r: Reader) => Msg; write: (w: Writer, v: Msg) => void } {
+function compileStruct(fields: readonly FieldDef[], version: number, flexible: boolean): StructCodec {
   const regular: CompiledField[] = [];
   const tagged = new Map<number, CompiledField>();
   const absent: CompiledField[] = [];
@@ -208,8 +216,8 @@ function compileStruct(fields: FieldDef[], version: number, flexible: boolean): 
   }
   const taggedList = [...tagged.entries()].sort((a, b) => a[0] - b[0]);
 
-  const read = (r: Reader): Msg => {
-    const o: Msg = {};
+  const read = (r: Reader): Struct => {
+    const o: MutableStruct = {};
     for (let i = 0; i < regular.length; i++) {
       const f = regular[i]!;
       o[f.key] = f.read(r);
@@ -236,7 +244,7 @@ function compileStruct(fields: FieldDef[], version: number, flexible: boolean): 
   };
 
   const scratch = taggedList.length > 0 ? new Writer(256) : null;
-  const write = (w: Writer, v: Msg): void => {
+  const write = (w: Writer, v: Struct): void => {
     for (let i = 0; i < regular.length; i++) {
       const f = regular[i]!;
       const x = v[f.key];
@@ -264,9 +272,9 @@ function compileStruct(fields: FieldDef[], version: number, flexible: boolean): 
   return { read, write };
 }
 
-const cache = new WeakMap<MessageDef, Map<number, Codec>>();
+const cache = new WeakMap<MessageDef, Map<number, StructCodec>>();
 
-export function codecFor(def: MessageDef, version: number): Codec {
+export function codecFor<D extends MessageDef>(def: D, version: number): Codec<D> {
   let byVersion = cache.get(def);
   if (!byVersion) cache.set(def, (byVersion = new Map()));
   let c = byVersion.get(version);
@@ -275,7 +283,9 @@ export function codecFor(def: MessageDef, version: number): Codec {
     c = compileStruct(def.fields, version, flexible);
     byVersion.set(version, c);
   }
-  return c;
+  // The one place where the closures meet the types: they read and write
+  // exactly the fields of `def`, which is what Decoded<D> / Encodable<D> say.
+  return c as unknown as Codec<D>;
 }
 
 export function isFlexible(def: MessageDef, version: number): boolean {
@@ -287,12 +297,12 @@ export function validVersions(def: MessageDef): { min: number; max: number } {
 }
 
 /** Decode a whole buffer as one message (used by tests and the metadata log). */
-export function decode(def: MessageDef, version: number, buf: Uint8Array): Msg {
+export function decode<D extends MessageDef>(def: D, version: number, buf: Uint8Array): Decoded<D> {
   return codecFor(def, version).read(new Reader(buf));
 }
 
 /** Encode one message into fresh bytes (tests and cold paths; the hot path reuses a Writer). */
-export function encode(def: MessageDef, version: number, v: Msg): Uint8Array {
+export function encode<D extends MessageDef>(def: D, version: number, v: Encodable<D>): Uint8Array {
   const w = new Writer(1024);
   codecFor(def, version).write(w, v);
   return w.finish().slice();
