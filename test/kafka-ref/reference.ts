@@ -40,9 +40,19 @@ function classpath(): string[] {
   return readFileSync(CLASSPATH_FILE, "utf8").trim().split(":").filter(Boolean);
 }
 
+/** The Java feature version (17, 21, ...) of `java`, or 0 when it cannot tell. */
+function javaVersion(java: string): number {
+  const p = Bun.spawnSync([java, "-XshowSettings:properties", "-version"], { stdout: "pipe", stderr: "pipe", timeout: 20_000 });
+  const m = /java\.specification\.version = (\d+)/.exec(p.stderr.toString() + p.stdout.toString());
+  return m ? Number(m[1]) : 0;
+}
+
 /** Why the reference broker cannot run here, or null when it can. */
 export function referenceUnavailable(): string | null {
-  if (!javaPath()) return `no java (Kafka 4.x needs Java 17+; install openjdk-17-jre-headless, then run ${INSTALL})`;
+  const java = javaPath();
+  if (!java) return `no java (Kafka 4.x needs Java 17+; install openjdk-17-jre-headless, then run ${INSTALL})`;
+  const v = javaVersion(java);
+  if (v < 17) return `${java} is Java ${v || "of an unknown version"}; Kafka 4.x brokers need 17+ (set KAFKA_REF_JAVA or JAVA_HOME)`;
   if (!existsSync(CLASSPATH_FILE) || !existsSync(LOG4J_FILE)) return `Apache Kafka is not installed in ${REFERENCE_CACHE} (run ${INSTALL}; it needs mvn)`;
   const missing = classpath().find((jar) => !existsSync(jar));
   if (missing) return `a jar of the cached classpath is gone: ${missing} (run ${INSTALL} again)`;
