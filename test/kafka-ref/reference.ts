@@ -121,7 +121,7 @@ async function answersApiVersions(port: number): Promise<boolean> {
   let client: WireClient | null = null;
   try {
     client = await WireClient.connect(port);
-    client.send(requestFrame(18, 0, 1, "kafka-ref-probe", encode(ApiVersionsRequest, 0, {}), false));
+    client.send(requestFrame(18, 0, 1, "kafka-ref-probe", encode(ApiVersionsRequest, 0, { clientSoftwareName: "", clientSoftwareVersion: "" }), false));
     const frame = await client.readFrame();
     if (!frame) return false;
     const resp = codecFor(ApiVersionsResponse, 0).read(new Reader(frame, 4));
