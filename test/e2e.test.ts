@@ -248,18 +248,21 @@ describe("running broker", () => {
     }
   });
 
-  test("an empty fetch is valid: answered with no topics, after max_wait_ms", async () => {
+  // Apache Kafka 4.4 (checked by test/differential.test.ts): a fetch with no
+  // partition to wait on is answered at once, whatever max_wait_ms says.
+  test("an empty fetch is valid: answered at once with no topics", async () => {
     const c = await WireClient.connect(kafka.port);
     try {
       const started = performance.now();
-      const res = await call(c, FetchRequest, FetchResponse, 12, { ...fetchBody("", 0, 0, 300, 1), topics: [] });
+      const res = await call(c, FetchRequest, FetchResponse, 12, { ...fetchBody("", 0, 0, 5000, 1), topics: [] });
       expect(res.errorCode).toBe(0);
       expect(res.responses).toEqual([]);
-      expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+      expect(performance.now() - started).toBeLessThan(4000);
     } finally {
       c.close();
     }
   });
+
 
   test("acks=0 gets no response; the next request is still answered", async () => {
     const c = await WireClient.connect(kafka.port);

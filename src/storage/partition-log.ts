@@ -257,18 +257,24 @@ export class PartitionLog {
    * source holds its segment file open until released (releaseAll). Empty
    * at the log end and once the log is closed.
    */
-  read(offset: number, maxBytes: number, minOneBatch = true): SegmentRecords[] {
+  read(offset: number, maxBytes: number, minOneBatch = true, partialTail = false): SegmentRecords[] {
     const out: SegmentRecords[] = [];
-    this.walk(offset, maxBytes, minOneBatch, out);
+    this.walk(offset, maxBytes, minOneBatch, partialTail, out);
     return out;
   }
 
   /** What read() would return, in bytes, without handing anything out. */
-  readableBytes(offset: number, maxBytes: number, minOneBatch = true): number {
-    return this.walk(offset, maxBytes, minOneBatch, null);
+  readableBytes(offset: number, maxBytes: number, minOneBatch = true, partialTail = false): number {
+    return this.walk(offset, maxBytes, minOneBatch, partialTail, null);
   }
 
-  private walk(offset: number, maxBytes: number, minOneBatch: boolean, out: SegmentRecords[] | null): number {
+  /**
+   * Whole batches from the one holding `offset` while they fit in maxBytes
+   * (the first one whatever its size with minOneBatch). With partialTail the
+   * bytes of the batch that does not fit are taken up to maxBytes, as Kafka's
+   * byte-count read of a segment does (clients drop a partial last batch).
+   */
+  private walk(offset: number, maxBytes: number, minOneBatch: boolean, partialTail: boolean, out: SegmentRecords[] | null): number {
     if (this.closed || offset >= this.nextOffset) return 0;
     const segs = this.segments;
     let si = segs.length - 1;
@@ -281,7 +287,14 @@ export class PartitionLog {
       let end = 0;
       for (; i < seg.count; i++) {
         const size = seg.sizes[i]!;
-        if (total + size > maxBytes && (total > 0 || !minOneBatch)) break;
+        if (total + size > maxBytes && (total > 0 || !minOneBatch)) {
+          if (partialTail && total < maxBytes) {
+            if (start < 0) start = seg.positions[i]!;
+            end = seg.positions[i]! + (maxBytes - total);
+            total = maxBytes;
+          }
+          break;
+        }
         if (start < 0) start = seg.positions[i]!;
         end = seg.positions[i]! + size;
         total += size;

@@ -93,13 +93,13 @@ export class Partition {
   }
 
   /** Record sources from `offset` (see PartitionLog.read); the caller releases them. */
-  read(offset: number, maxBytes: number, minOneBatch = true): SegmentRecords[] {
-    return this.log.read(offset, maxBytes, minOneBatch);
+  read(offset: number, maxBytes: number, minOneBatch = true, partialTail = false): SegmentRecords[] {
+    return this.log.read(offset, maxBytes, minOneBatch, partialTail);
   }
 
   /** The bytes read() would return now. */
-  readableBytes(offset: number, maxBytes: number, minOneBatch = true): number {
-    return this.log.readableBytes(offset, maxBytes, minOneBatch);
+  readableBytes(offset: number, maxBytes: number, minOneBatch = true, partialTail = false): number {
+    return this.log.readableBytes(offset, maxBytes, minOneBatch, partialTail);
   }
 
   offsetForTimestamp(ts: number): TimestampOffset | null {
