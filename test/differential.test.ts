@@ -72,18 +72,7 @@ const KNOWN: Known[] = [
     case: /^ApiVersions v[34]$/,
     path: /^(supportedFeatures|finalizedFeatures)(\.length|\[\d+\]\..*)$/,
     reason:
-      "to fix: Kafka 4.4 advertises supported metadata.version 7-33 plus kraft.version 0-1, group.version 0-1, share.version 0-2, streams.version 0-1, transaction.version 0-2, eligible.leader.replicas.version 0-1 (those with min 0 only from v4 on) and finalizes six features; ours advertises metadata.version 1-25 alone and finalizes only metadata.version 20",
-  },
-  {
-    case: /^Produce v[0-2]$/,
-    path: /^\(answer\)$/,
-    reason:
-      "to decide: both advertise Produce from v0 (for librdkafka) and serve it from v3; Kafka 4.4 closes the connection on v0-v2, ours answers each partition UNSUPPORTED_VERSION",
-  },
-  {
-    case: /^ListOffsets v0 /,
-    path: /^\(answer\)$/,
-    reason: "to decide: Kafka 4.x removed ListOffsets v0 (KIP-896; it advertises 1-11 and closes the connection on v0); ours advertises 0-8 and answers v0",
+      "deliberate: Kafka 4.4 advertises metadata.version 7-33 plus kraft.version, group.version, share.version, streams.version, transaction.version and eligible.leader.replicas.version, and finalizes six of them; a client that sees group.version 1 or transaction.version 2 uses the KIP-848 group protocol or KIP-890 transactions, which this broker does not serve yet, so ours advertises only what it serves: metadata.version 1-25, finalized at the level its log dir was formatted with (20)",
   },
 ];
 

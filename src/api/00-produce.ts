@@ -1,5 +1,6 @@
 // Produce (key 0): advertised from v0 (librdkafka turns compression off when v0
-// is missing), served from v3 (record batch v2); v0-2 get UNSUPPORTED_VERSION.
+// is missing), served from v3 (record batch v2); a v0-2 request closes the
+// connection, as Kafka 4 does (KIP-896).
 // As Kafka (v3+): exactly one batch per partition, with baseOffset 0, else
 // INVALID_RECORD. Each batch is checked (magic 2, lengths, CRC-32C over
 // attributes..end); a bad one gets CORRUPT_MESSAGE and nothing of that
@@ -21,19 +22,13 @@ import type { Encodable } from "../protocol/schema.ts";
 import { EMPTY_ARRAY } from "../protocol/codec.ts";
 import type { Broker } from "../broker.ts";
 
-const FIRST_SERVED_VERSION = 3;
-
 // Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
 type Response = Encodable<typeof ProduceResponse>;
 type TopicResponse = Response["responses"][number];
 type PartitionResponse = TopicResponse["partitionResponses"][number];
 
-function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null, version: number): PartitionResponse {
+function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null): PartitionResponse {
   const res: PartitionResponse = { index: partition, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: EMPTY_ARRAY };
-  if (version < FIRST_SERVED_VERSION) {
-    res.errorCode = ErrorCode.UNSUPPORTED_VERSION;
-    return res;
-  }
   const part = broker.topic(topic) ? broker.storage.getPartition(topic, partition) : undefined;
   if (!part) {
     res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -83,15 +78,16 @@ export const produce = defineHandler({
   request: ProduceRequest,
   response: ProduceResponse,
   minVersion: 0,
+  servedFrom: 3,
   maxVersion: 11,
-  handle(req, { broker, header }): HandlerResult<Response> {
+  handle(req, { broker }): HandlerResult<Response> {
     const acks = req.acks;
     const validAcks = acks === -1 || acks === 0 || acks === 1;
     const responses = req.topicData.map((td): TopicResponse => ({
       name: td.name,
       partitionResponses: td.partitionData.map((pd): PartitionResponse =>
         validAcks
-          ? appendPartition(broker, td.name, pd.index, pd.records, header.apiVersion)
+          ? appendPartition(broker, td.name, pd.index, pd.records)
           : { index: pd.index, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: EMPTY_ARRAY },
       ),
     }));

@@ -1,18 +1,16 @@
-// ListOffsets (key 2), versions 0-8.
+// ListOffsets (key 2), versions 1-8 (as Kafka 4, which dropped v0: KIP-896).
 // Timestamp -2 (and -4, earliest local: no tiered storage here): the log start
 // offset; -1: the high watermark; -3 (v7+): the record with the
 // largest timestamp; otherwise the first offset whose record timestamp is at or
 // after the given one (-1 when none is). A partition asked for twice gets
-// INVALID_REQUEST in both places. v0 answers with OldStyleOffsets as Kafka's
-// legacy lookup does (latest: the log end, then segment base offsets, newest
-// first, up to MaxNumOffsets); v1+ with one offset and its timestamp.
+// INVALID_REQUEST in both places. Each partition is answered with one offset
+// and its timestamp.
 
 import { ListOffsetsRequest, ListOffsetsResponse } from "../protocol/messages/list-offsets.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Decoded, Encodable } from "../protocol/schema.ts";
 import { defineHandler, type HandlerResult } from "./handler.ts";
 import type { Broker } from "../broker.ts";
-import type { Partition } from "../storage/partition.ts";
 
 export const EARLIEST_TIMESTAMP = -2;
 export const LATEST_TIMESTAMP = -1;
@@ -25,14 +23,7 @@ type Response = Encodable<typeof ListOffsetsResponse>;
 type TopicResponse = Response["topics"][number];
 type PartitionResponse = TopicResponse["partitions"][number];
 
-function legacyOffsets(part: Partition, ts: number, offset: number, maxNumOffsets: number): number[] {
-  if (ts !== LATEST_TIMESTAMP) return offset >= 0 ? [offset] : [];
-  const { bases, lastHasData } = part.segmentBases();
-  const all = lastHasData ? [...bases, part.logEndOffset] : bases;
-  return all.reverse().slice(0, Math.max(0, maxNumOffsets));
-}
-
-function lookup(broker: Broker, topic: string, rp: RequestPartition, version: number): PartitionResponse {
+function lookup(broker: Broker, topic: string, rp: RequestPartition): PartitionResponse {
   const out: Required<PartitionResponse> = { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
   const part = broker.topic(topic) ? broker.storage.getPartition(topic, rp.partitionIndex) : undefined;
   if (!part) {
@@ -63,7 +54,6 @@ function lookup(broker: Broker, topic: string, rp: RequestPartition, version: nu
       out.leaderEpoch = part.leaderEpoch;
     }
   }
-  if (version === 0) out.oldStyleOffsets = legacyOffsets(part, ts, out.offset, rp.maxNumOffsets);
   return out;
 }
 
@@ -72,7 +62,7 @@ export const listOffsets = defineHandler({
   name: "ListOffsets",
   request: ListOffsetsRequest,
   response: ListOffsetsResponse,
-  minVersion: 0,
+  minVersion: 1,
   maxVersion: 8,
   handle(req, { broker, header }): HandlerResult<Response> {
     return {
@@ -86,7 +76,7 @@ export const listOffsets = defineHandler({
           partitions: rt.partitions.map((rp): PartitionResponse =>
             dup.has(rp.partitionIndex)
               ? { partitionIndex: rp.partitionIndex, errorCode: ErrorCode.INVALID_REQUEST, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 }
-              : lookup(broker, rt.name, rp, header.apiVersion),
+              : lookup(broker, rt.name, rp),
           ),
         };
       }),

@@ -17,6 +17,12 @@ export interface Handler<Req extends MessageDef, Res extends MessageDef> {
   readonly minVersion: number;
   readonly maxVersion: number;
   /**
+   * The lowest version handled, when it is above minVersion: the versions
+   * between are advertised (old clients check for them) but a request at one
+   * closes the connection, as Kafka does for Produce v0-2.
+   */
+  readonly servedFrom?: number;
+  /**
    * Must not keep references to `bytes`/`records` fields of the request past
    * its synchronous part: they alias the connection's receive buffer.
    */
@@ -39,6 +45,12 @@ export interface ApiHandler {
   readonly response: MessageDef;
   readonly minVersion: number;
   readonly maxVersion: number;
+  /**
+   * The lowest version handled, when it is above minVersion: the versions
+   * between are advertised (old clients check for them) but a request at one
+   * closes the connection, as Kafka does for Produce v0-2.
+   */
+  readonly servedFrom?: number;
   handle(request: Struct, ctx: RequestContext): HandlerResult<Struct>;
 }
 

@@ -166,7 +166,7 @@ export class Connection {
     if (log.enabled("debug")) log.debug(`${this.peer}: request key=${header.apiKey} v=${header.apiVersion} corr=${header.correlationId} ${hex(buf.subarray(start, end), 128)}`);
     const handler = HANDLERS_BY_KEY.get(header.apiKey);
     const version = header.apiVersion;
-    if (!handler || version < handler.minVersion || version > handler.maxVersion) {
+    if (!handler || version < (handler.servedFrom ?? handler.minVersion) || version > handler.maxVersion) {
       if (header.apiKey === API_VERSIONS_KEY) {
         // Kafka answers an unknown ApiVersions version with a v0 body listing what it supports.
         const scope = this.context(header);

@@ -190,11 +190,6 @@ export class PartitionLog {
     return this.closed;
   }
 
-  /** Base offsets of the segments, oldest first, and whether the newest holds data (ListOffsets v0). */
-  segmentBases(): { bases: number[]; lastHasData: boolean } {
-    return { bases: this.segments.map((s) => Math.max(s.baseOffset, this.logStartOffset)), lastHasData: this.active.size > 0 };
-  }
-
   private get active(): Segment {
     return this.segments[this.segments.length - 1]!;
   }

@@ -110,10 +110,6 @@ export class Partition {
     return this.log.maxTimestampOffset();
   }
 
-  segmentBases(): { bases: number[]; lastHasData: boolean } {
-    return this.log.segmentBases();
-  }
-
   /** Registers a callback run after each append and when the partition closes; returns its remover. */
   onAppend(cb: () => void): () => void {
     this.appendListeners.add(cb);

@@ -24,7 +24,7 @@ import { TAGS, arr, carr, cstr, exchange, expectClosed, i16, i32, i64, requestHe
 const API_KEYS: [key: number, min: number, max: number, name: string][] = [
   [0, 0, 11, "Produce"],
   [1, 4, 17, "Fetch"],
-  [2, 0, 8, "ListOffsets"],
+  [2, 1, 8, "ListOffsets"],
   [3, 0, 12, "Metadata"],
   [18, 0, 4, "ApiVersions"],
   [75, 0, 0, "DescribeTopicPartitions"],

@@ -113,28 +113,11 @@ beforeAll(async () => {
 afterAll(() => kafka.close());
 
 describe("ListOffsets golden bytes", () => {
-  test("v0: latest, max_num_offsets 1: [4]", async () => {
-    await exchange(kafka.connect(), request(0, 600, LO, [{ partition: 0, timestamp: LATEST }]), response(0, 600, LO, [{ partition: 0, offsets: [4] }]));
-  });
-
-  test("v0: earliest: [0]", async () => {
-    await exchange(kafka.connect(), request(0, 601, LO, [{ partition: 0, timestamp: EARLIEST }]), response(0, 601, LO, [{ partition: 0, offsets: [0] }]));
-  });
-
-  test("v0: unknown partition: error 3, no offsets", async () => {
-    await exchange(kafka.connect(), request(0, 602, LO, [{ partition: 3, timestamp: LATEST }]), response(0, 602, LO, [{ partition: 3, error: 3, offsets: [] }]));
-  });
-
-  // Apache Kafka's v0 (UnifiedLog.legacyFetchOffsetsBefore) lists up to
-  // max_num_offsets offsets, newest first: the log end offset then each segment's
-  // base offset. With one segment and max_num_offsets 10: [4, 0].
-  // always answers with one offset.
-  test("v0: latest with max_num_offsets 10: [4, 0] (log end, then segment base offsets)", async () => {
-    await exchange(
-      kafka.connect(),
-      request(0, 603, LO, [{ partition: 0, timestamp: LATEST, maxNumOffsets: 10 }]),
-      response(0, 603, LO, [{ partition: 0, offsets: [4, 0] }]),
-    );
+  // Apache Kafka 4 dropped ListOffsets v0 (KIP-896): it advertises 1+ and closes
+  // the connection on v0 (checked against the reference broker in
+  // test/differential.test.ts).
+  test("v0 (not served since Kafka 4): connection closed, no response", async () => {
+    await expectClosed(kafka.connect(), request(0, 600, LO, [{ partition: 0, timestamp: LATEST }]));
   });
 
   for (let v = 1; v <= 8; v++) {
