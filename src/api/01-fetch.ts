@@ -177,7 +177,8 @@ export const fetch = defineHandler({
   handle(req, ctx): HandlerResult<Response> {
     const { broker, header, session } = ctx;
     const p = plan(broker, req, header.apiVersion);
-    const maxBytes = Math.min(RESPONSE_TARGET_BYTES, Math.max(0, req.maxBytes));
+    // the client's limit; build() applies our own response cap on top
+    const maxBytes = Math.max(0, req.maxBytes);
     const minBytes = req.minBytes;
     // the records read hold their segment files open until the response is encoded or dropped
     const respond = (b: { response: TopicResponse[] }, sources: SegmentRecords[]): Response => {
