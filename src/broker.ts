@@ -41,7 +41,7 @@ export class Broker {
       service(
         "metadata",
         () => {
-          this.metadata = MetadataStore.open({ logDir: config.logDir, nodeId: config.nodeId, warn: (m) => log.warn(m) });
+          this.metadata = MetadataStore.open({ logDir: config.logDir, nodeId: config.nodeId, brokerConfig: config.raw, warn: (m) => log.warn(m) });
         },
         () => this.metadata.close(),
       ),

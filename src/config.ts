@@ -1,8 +1,13 @@
-// Broker configuration with Kafka's names and defaults (server.properties).
-// Keys we do not use (process.roles, controller.quorum.voters, ...) are accepted
-// and ignored, so a real Kafka server.properties works unchanged.
+// Broker configuration with Kafka's names and defaults (server.properties),
+// typed from the catalog (config/catalog.ts). Kafka keys we do not implement
+// (process.roles, controller.quorum.voters, ...) are accepted and listed once at
+// debug level, so a real Kafka server.properties works unchanged; a key Kafka
+// does not have gets one warning.
 
-export class ConfigError extends Error {}
+import { BROKER_CONFIGS, ConfigError, parseValue, type ConfigKey } from "./config/catalog.ts";
+import { KAFKA_BROKER_KEY_PREFIXES, KAFKA_BROKER_KEYS } from "./config/kafka-keys.ts";
+
+export { ConfigError };
 
 export type SecurityProtocol = "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
 const SECURITY_PROTOCOLS: readonly string[] = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"];
@@ -34,19 +39,10 @@ export interface BrokerConfig {
   raw: Map<string, string>;
 }
 
-export const DEFAULTS: Record<string, string> = {
-  "node.id": "1",
-  listeners: "PLAINTEXT://:9092",
-  "log.dir": "/tmp/kafka-logs",
-  "num.partitions": "1",
-  "auto.create.topics.enable": "true",
-  "log.segment.bytes": "1073741824",
-  "message.max.bytes": "1048588",
-  "socket.request.max.bytes": "104857600",
-  "log.level": "info",
-  "max.request.partition.size.limit": "2000",
-  "listener.security.protocol.map": "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT",
-};
+/** Defaults of the keys the broker applies (for --help and callers that want the plain map). */
+export const DEFAULTS: Record<string, string> = Object.fromEntries(
+  [...BROKER_CONFIGS.values()].filter((k) => k.applied && k.default !== null).map((k) => [k.name, k.default!]),
+);
 
 /** Parses java.util.Properties text: `key=value`, `key: value`, `key value`, #/! comments, `\` continuations and escapes. */
 export function parseProperties(text: string): Map<string, string> {
@@ -100,27 +96,50 @@ export function parseListeners(value: string, key: string, protocols: Map<string
   return out;
 }
 
-function int(raw: Map<string, string>, key: string, min: number, max = 2 ** 31 - 1): number {
-  const v = raw.get(key) ?? DEFAULTS[key]!;
-  if (!/^-?\d+$/.test(v.trim())) throw new ConfigError(`${key}: '${v}' is not an integer`);
-  const n = Number(v.trim());
-  if (n < min || n > max) throw new ConfigError(`${key}: ${n} is out of range [${min}, ${max}]`);
-  return n;
+function catalogKey(name: string): ConfigKey {
+  const k = BROKER_CONFIGS.get(name);
+  if (!k) throw new Error(`${name} is not in the config catalog`);
+  return k;
 }
 
-function bool(raw: Map<string, string>, key: string): boolean {
-  const v = (raw.get(key) ?? DEFAULTS[key]!).trim().toLowerCase();
-  if (v !== "true" && v !== "false") throw new ConfigError(`${key}: '${v}' is not true or false`);
-  return v === "true";
+/** The typed value of a catalog broker key: the given value, else its default. */
+export function brokerValue<T extends boolean | number | string | string[] | null>(raw: ReadonlyMap<string, string>, name: string): T {
+  const k = catalogKey(name);
+  const v = raw.get(name) ?? k.default;
+  return (v === null ? null : parseValue(k, v)) as T;
+}
+
+/** Checks every catalog key that is set (type, range, valid values); throws ConfigError naming the first bad one. */
+export function validateBrokerConfig(raw: ReadonlyMap<string, string>): void {
+  for (const [name, v] of raw) {
+    const k = BROKER_CONFIGS.get(name);
+    if (k) parseValue(k, v);
+  }
+}
+
+export function isKafkaBrokerKey(name: string): boolean {
+  return KAFKA_BROKER_KEYS.has(name) || KAFKA_BROKER_KEY_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/** Set keys outside the catalog: Kafka keys we do not implement, and keys Kafka does not have at all. */
+export function unknownKeys(raw: ReadonlyMap<string, string>): { notImplemented: string[]; notKafka: string[] } {
+  const notImplemented: string[] = [];
+  const notKafka: string[] = [];
+  for (const name of raw.keys()) {
+    if (BROKER_CONFIGS.has(name)) continue;
+    (isKafkaBrokerKey(name) ? notImplemented : notKafka).push(name);
+  }
+  return { notImplemented: notImplemented.sort(), notKafka: notKafka.sort() };
 }
 
 export function buildConfig(raw: Map<string, string>): BrokerConfig {
-  const protocols = parseSecurityProtocolMap(raw.get("listener.security.protocol.map") ?? DEFAULTS["listener.security.protocol.map"]!);
+  validateBrokerConfig(raw);
+  const protocols = parseSecurityProtocolMap(brokerValue<string>(raw, "listener.security.protocol.map"));
   // The broker serves its client listeners; a CONTROLLER listener from a combined-mode file is ignored
   // (Kafka maps a controller listener missing from the map to PLAINTEXT).
   const controllerNames = new Set((raw.get("controller.listener.names") ?? "").split(",").map((s) => s.trim().toUpperCase()));
   for (const n of controllerNames) if (n && !protocols.has(n)) protocols.set(n, "PLAINTEXT");
-  const listeners = parseListeners(raw.get("listeners") ?? DEFAULTS.listeners!, "listeners", protocols);
+  const listeners = parseListeners(brokerValue<string>(raw, "listeners"), "listeners", protocols);
   const clientListeners = listeners.filter((l) => !controllerNames.has(l.name));
   if (clientListeners.length === 0) throw new ConfigError("listeners: no client listener");
   for (const l of clientListeners) {
@@ -134,22 +153,20 @@ export function buildConfig(raw: Map<string, string>): BrokerConfig {
   for (const a of advertised) {
     if (!clientListeners.some((l) => l.name === a.name)) throw new ConfigError(`advertised.listeners: ${a.name} is not one of the listeners`);
   }
-  const logDirs = (raw.get("log.dirs") ?? raw.get("log.dir") ?? DEFAULTS["log.dir"]!).split(",").map((s) => s.trim()).filter(Boolean);
+  const logDirs = (raw.get("log.dirs") ?? brokerValue<string>(raw, "log.dir")).split(",").map((s) => s.trim()).filter(Boolean);
   if (logDirs.length === 0) throw new ConfigError("log.dirs: empty");
-  const logLevel = (raw.get("log.level") ?? DEFAULTS["log.level"]!).toLowerCase();
-  if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new ConfigError(`log.level: '${logLevel}' is not debug, info, warn or error`);
   return {
-    nodeId: int(raw, "node.id", 0),
+    nodeId: brokerValue<number>(raw, "node.id"),
     listeners: clientListeners,
     advertisedListeners: advertised,
     logDir: logDirs[0]!,
-    numPartitions: int(raw, "num.partitions", 1, 100000),
-    autoCreateTopicsEnable: bool(raw, "auto.create.topics.enable"),
-    logSegmentBytes: int(raw, "log.segment.bytes", 14),
-    messageMaxBytes: int(raw, "message.max.bytes", 0),
-    socketRequestMaxBytes: int(raw, "socket.request.max.bytes", 1),
-    logLevel,
-    maxRequestPartitionSizeLimit: int(raw, "max.request.partition.size.limit", 1),
+    numPartitions: brokerValue<number>(raw, "num.partitions"),
+    autoCreateTopicsEnable: brokerValue<boolean>(raw, "auto.create.topics.enable"),
+    logSegmentBytes: brokerValue<number>(raw, "log.segment.bytes"),
+    messageMaxBytes: brokerValue<number>(raw, "message.max.bytes"),
+    socketRequestMaxBytes: brokerValue<number>(raw, "socket.request.max.bytes"),
+    logLevel: brokerValue<string>(raw, "log.level").toLowerCase(),
+    maxRequestPartitionSizeLimit: brokerValue<number>(raw, "max.request.partition.size.limit"),
     raw,
   };
 }

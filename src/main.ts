@@ -5,7 +5,8 @@
 
 import { readFileSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
-import { buildConfig, ConfigError, parseProperties, DEFAULTS } from "./config.ts";
+import { buildConfig, ConfigError, parseProperties, unknownKeys } from "./config.ts";
+import { helpLines } from "./config/catalog.ts";
 import { log, setLogLevel } from "./log.ts";
 import { Broker } from "./broker.ts";
 import { ListenError } from "./net/server.ts";
@@ -14,12 +15,15 @@ import { enableNativeCrc32c } from "./records/crc32c.ts";
 const USAGE = `Usage: kafka [server.properties] [--override key=value ...]
 
 A Kafka-compatible broker in one executable. With no properties file it runs on
-Kafka's defaults: ${Object.entries(DEFAULTS).map(([k, v]) => `${k}=${v}`).join(", ")}.
+Kafka's defaults. Other Kafka keys are accepted and ignored (listed at debug
+level); a key Kafka does not have gets one warning.
 
 Options:
   --override key=value   set a server.properties key (repeatable; wins over the file)
   --help                 show this help
   --version              print the version
+
+${helpLines().join("\n")}
 `;
 
 function fail(msg: string): never {
@@ -80,6 +84,9 @@ async function main(): Promise<void> {
     throw e;
   }
   setLogLevel(config.logLevel);
+  const unknown = unknownKeys(raw);
+  if (unknown.notKafka.length > 0) log.warn(`unknown config keys, ignored: ${unknown.notKafka.join(", ")}`);
+  if (unknown.notImplemented.length > 0) log.debug(`Kafka config keys not implemented here, ignored: ${unknown.notImplemented.join(", ")}`);
   const broker = new Broker(config);
   try {
     await broker.start();

@@ -4,7 +4,7 @@
 // As Kafka (v3+): exactly one batch per partition, with baseOffset 0, else
 // INVALID_RECORD. Each batch is checked (magic 2, lengths, CRC-32C over
 // attributes..end); a bad one gets CORRUPT_MESSAGE and nothing of that
-// partition is written. A batch over message.max.bytes gets MESSAGE_TOO_LARGE.
+// partition is written. A batch over the topic's max.message.bytes gets MESSAGE_TOO_LARGE.
 // As Kafka, a Produce to a topic that does not exist gets
 // UNKNOWN_TOPIC_OR_PARTITION and creates nothing, whatever
 // auto.create.topics.enable says: topics are auto-created by Metadata, which
@@ -49,7 +49,7 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
     return res;
   }
   const batch = scan.batches[0]!;
-  if (batch.size > broker.config.messageMaxBytes) {
+  if (batch.size > broker.storage.metadata.topicConfig(topic).maxMessageBytes) {
     res.errorCode = ErrorCode.MESSAGE_TOO_LARGE;
     return res;
   }

@@ -31,6 +31,7 @@ export interface TopicInfo {
 export const RecordType = {
   TOPIC: 2,
   PARTITION: 3,
+  CONFIG: 4,
   PARTITION_CHANGE: 5,
   REMOVE_TOPIC: 9,
   FEATURE_LEVEL: 12,
@@ -44,6 +45,10 @@ const APPLIED = new Set<number>(Object.values(RecordType));
 export function isAppliedRecordType(apiKey: number): boolean {
   return APPLIED.has(apiKey);
 }
+
+// ConfigRecord resource types (Kafka's ConfigResource.Type)
+const CONFIG_RESOURCE_TOPIC = 2;
+const CONFIG_RESOURCE_BROKER = 4;
 
 // PartitionChangeRecord sentinels
 const NO_LEADER_CHANGE = -2;
@@ -59,6 +64,12 @@ export class MetadataImage {
   readonly features = new Map<string, number>();
   readonly topics = new Map<string, TopicInfo>();
   readonly topicsById = new Map<string, TopicInfo>();
+  /** ConfigRecords of resource type TOPIC: topic name -> key -> value (kept by name, as Kafka's ConfigurationImage) */
+  readonly topicConfigs = new Map<string, Map<string, string>>();
+  /** ConfigRecords of resource type BROKER: "" (cluster default) or a node id -> key -> value */
+  readonly brokerConfigs = new Map<string, Map<string, string>>();
+  /** bumped by every applied ConfigRecord, so config lookups can cache */
+  configVersion = 0;
 
   private pending: DecodedRecord[] | null = null;
   /** what applied records changed since the last takeChanges() */
@@ -162,13 +173,35 @@ export class MetadataImage {
         p.partitionEpoch++;
         return null;
       }
+      case RecordType.CONFIG: {
+        const r = rec.data;
+        const byResource = r.resourceType === CONFIG_RESOURCE_TOPIC ? this.topicConfigs : r.resourceType === CONFIG_RESOURCE_BROKER ? this.brokerConfigs : null;
+        // other resource types (client metrics, groups) are not served
+        if (!byResource) return null;
+        this.configVersion++;
+        const resource = r.resourceName;
+        this.changes.push({ type: "configChanged", resourceType: r.resourceType, resourceName: resource, name: r.name, value: r.value });
+        let configs = byResource.get(resource);
+        if (r.value === null) {
+          // a null value deletes the key
+          configs?.delete(r.name);
+          if (configs?.size === 0) byResource.delete(resource);
+          return null;
+        }
+        if (!configs) byResource.set(resource, (configs = new Map()));
+        configs.set(r.name, r.value);
+        return null;
+      }
       case RecordType.REMOVE_TOPIC: {
         const r = rec.data;
         const key = uuidHex(r.topicId);
         const t = this.topicsById.get(key);
         if (!t) return `RemoveTopicRecord for unknown topic id ${key}`;
         this.topicsById.delete(key);
-        if (this.topics.get(t.name) === t) this.topics.delete(t.name);
+        if (this.topics.get(t.name) === t) {
+          this.topics.delete(t.name);
+          if (this.topicConfigs.delete(t.name)) this.configVersion++;
+        }
         this.changes.push({ type: "topicDeleted", topic: t });
         return null;
       }

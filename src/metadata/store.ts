@@ -18,9 +18,12 @@ import { isAppliedRecordType, MetadataImage, type TopicInfo } from "./image.ts";
 import { MetadataEvents } from "./events.ts";
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataLog, readCheckpointValues } from "./log.ts";
 import { readMetaProperties, readPartitionMetadata, writeMetaProperties, writePartitionMetadata, type MetaProperties } from "./properties.ts";
+import { checkValue, ConfigResourceType, TOPIC_CONFIGS } from "../config/catalog.ts";
+import { ConfigResolver, type TopicConfig } from "../config/resolve.ts";
 import {
   AbortTransactionRecord,
   BeginTransactionRecord,
+  ConfigRecord,
   EndTransactionRecord,
   FeatureLevelRecord,
   PartitionRecord,
@@ -62,12 +65,37 @@ export function validateTopicName(name: string): string | null {
 export interface MetadataStoreOptions {
   logDir: string;
   nodeId: number;
+  /** the static broker config (server.properties, --override): the broker layer of config lookups */
+  brokerConfig?: ReadonlyMap<string, string>;
   warn?: (message: string) => void;
+}
+
+/** Topic config changes: key -> value, null deletes the key (falls back to the broker's value). */
+export type ConfigEntries = Readonly<Record<string, string | null>> | ReadonlyMap<string, string | null>;
+
+function entriesOf(entries: ConfigEntries): [string, string | null][] {
+  return entries instanceof Map ? [...entries] : Object.entries(entries as Record<string, string | null>);
+}
+
+/** Checks topic config entries against the catalog; throws MetadataError(INVALID_CONFIG) naming the first bad key. */
+export function validateTopicConfigs(entries: ConfigEntries): [string, string | null][] {
+  const list = entriesOf(entries);
+  for (const [name, value] of list) {
+    const key = TOPIC_CONFIGS.get(name);
+    if (!key) throw new MetadataError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${name}`);
+    if (value === null) continue;
+    const why = checkValue(key, value);
+    if (why) throw new MetadataError(ErrorCode.INVALID_CONFIG, why);
+  }
+  return list;
 }
 
 export class MetadataStore {
   /** changes made after start-up, published once they are in the log and the image */
   readonly events = new MetadataEvents();
+
+  /** effective config values: topic ConfigRecords, broker ConfigRecords, the static broker config, defaults */
+  readonly configs: ConfigResolver;
 
   private constructor(
     readonly logDir: string,
@@ -77,7 +105,10 @@ export class MetadataStore {
     private readonly log: MetadataLog,
     /** true when this open wrote the bootstrap records: the metadata log was missing or empty */
     readonly bootstrapped: boolean,
-  ) {}
+    brokerConfig: ReadonlyMap<string, string>,
+  ) {
+    this.configs = new ConfigResolver(brokerConfig, image);
+  }
 
   get clusterId(): string {
     return this.meta.clusterId;
@@ -120,7 +151,7 @@ export class MetadataStore {
     );
     if (readPartitionMetadata(metaDir) === null) writePartitionMetadata(metaDir, METADATA_TOPIC_ID);
 
-    const store = new MetadataStore(logDir, image, meta, directoryId, log, log.replayedRecords === 0);
+    const store = new MetadataStore(logDir, image, meta, directoryId, log, log.replayedRecords === 0, opts.brokerConfig ?? new Map());
     if (image.inTransaction) {
       // the log ended inside a transaction: close it so later records stand on their own, as a new Kafka leader does
       warn("metadata log ends inside a transaction; aborting it");
@@ -169,7 +200,7 @@ export class MetadataStore {
    * per partition, led by this node, in one batch. Throws MetadataError.
    * Partition directories are the storage layer's business.
    */
-  createTopic(name: string, numPartitions: number): TopicInfo {
+  createTopic(name: string, numPartitions: number, configs: ConfigEntries = {}): TopicInfo {
     const invalid = validateTopicName(name);
     if (invalid) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
     if (name === METADATA_TOPIC) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Creation of internal topic ${name} is prohibited.`);
@@ -185,14 +216,17 @@ export class MetadataStore {
     if (numPartitions > MAX_PARTITIONS_PER_TOPIC) {
       throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${numPartitions} is above the limit of ${MAX_PARTITIONS_PER_TOPIC}.`);
     }
-    return this.addTopic(name, randomUuid(), numPartitions);
+    const entries = validateTopicConfigs(configs).filter(([, v]) => v !== null);
+    return this.addTopic(name, randomUuid(), numPartitions, entries);
   }
 
   /** Records a topic whose id is already known (found on disk); no name checks beyond existence. */
-  addTopic(name: string, id: Uint8Array, numPartitions: number): TopicInfo {
+  addTopic(name: string, id: Uint8Array, numPartitions: number, configs: [string, string | null][] = []): TopicInfo {
     if (this.image.topics.has(name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
     const values = [encodeMetadataRecord(TopicRecord, 0, { name, topicId: id })];
     for (let p = 0; p < numPartitions; p++) values.push(this.partitionRecord(id, p));
+    // after the TopicRecord, in the same batch, as Kafka's ReplicationControlManager writes them
+    values.push(...configs.map(([key, value]) => topicConfigRecord(name, key, value)));
     this.appendAndApply(values);
     return this.image.topics.get(name)!;
   }
@@ -245,7 +279,29 @@ export class MetadataStore {
     return t;
   }
 
+  /**
+   * Sets (or, with a null value, deletes) config keys of an existing topic:
+   * validated against the catalog, then one batch of ConfigRecords. Throws
+   * MetadataError: INVALID_CONFIG (40) for an unknown key or a bad value,
+   * UNKNOWN_TOPIC_OR_PARTITION for a missing topic.
+   */
+  alterTopicConfigs(topic: string, entries: ConfigEntries): void {
+    if (!this.image.topics.has(topic)) throw new MetadataError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${topic}' does not exist.`);
+    const list = validateTopicConfigs(entries);
+    if (list.length === 0) return;
+    this.appendAndApply(list.map(([key, value]) => topicConfigRecord(topic, key, value)));
+  }
+
+  /** The applied topic keys of `topic`, typed: its own value, else the broker's (synonyms in order), else the default. */
+  topicConfig(topic: string): TopicConfig {
+    return this.configs.topicConfig(topic);
+  }
+
   close(): void {
     this.log.close();
   }
+}
+
+function topicConfigRecord(topic: string, name: string, value: string | null): Uint8Array {
+  return encodeMetadataRecord(ConfigRecord, 0, { resourceType: ConfigResourceType.TOPIC, resourceName: topic, name, value });
 }

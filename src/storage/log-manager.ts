@@ -21,7 +21,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { MetadataImage, TopicInfo } from "../metadata/image.ts";
 import { readPartitionMetadata } from "../metadata/properties.ts";
-import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, MetadataStore, validateTopicName } from "../metadata/store.ts";
+import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, MetadataStore, validateTopicName, type ConfigEntries } from "../metadata/store.ts";
 import { randomUuid, uuidEquals, uuidHex } from "../metadata/uuid.ts";
 import { Partition } from "./partition.ts";
 import { log } from "../log.ts";
@@ -35,6 +35,16 @@ export interface StorageConfig {
   segmentBytes: number;
   /** log.index.interval.bytes (default 4096) */
   indexIntervalBytes?: number;
+  /** server.properties keys: the broker layer of topic config lookups (segment.bytes <- log.segment.bytes, ...) */
+  brokerConfig?: ReadonlyMap<string, string>;
+}
+
+/** The static broker config; segmentBytes/indexIntervalBytes stand for their log.* keys when the caller gave no full config. */
+function brokerLayer(cfg: StorageConfig): ReadonlyMap<string, string> {
+  const m = new Map(cfg.brokerConfig ?? []);
+  if (!m.has("log.segment.bytes")) m.set("log.segment.bytes", String(cfg.segmentBytes));
+  if (cfg.indexIntervalBytes !== undefined && !m.has("log.index.interval.bytes")) m.set("log.index.interval.bytes", String(cfg.indexIntervalBytes));
+  return m;
 }
 
 const PARTITION_DIR_RE = /^(.+)-(\d{1,9})$/;
@@ -72,7 +82,7 @@ export class Storage {
    * formatted the log dir and replayed its log); without a store, opens one.
    */
   static async open(cfg: StorageConfig, metadata?: MetadataStore): Promise<Storage> {
-    const s = new Storage(cfg, metadata ?? MetadataStore.open({ logDir: cfg.logDir, nodeId: cfg.nodeId, warn: (m) => log.warn(m) }), metadata === undefined);
+    const s = new Storage(cfg, metadata ?? MetadataStore.open({ logDir: cfg.logDir, nodeId: cfg.nodeId, brokerConfig: brokerLayer(cfg), warn: (m) => log.warn(m) }), metadata === undefined);
     if (s.metadata.bootstrapped) s.adoptPartitionDirs();
     for (const t of s.image.topics.values()) s.openTopic(t);
     s.warnStrays();
@@ -89,10 +99,10 @@ export class Storage {
    * numPartitions undefined or -1 means num.partitions. Throws MetadataError
    * (with the Kafka error code) for an invalid or existing name.
    */
-  createTopic(name: string, numPartitions?: number): TopicInfo {
+  createTopic(name: string, numPartitions?: number, configs?: ConfigEntries): TopicInfo {
     const n = numPartitions === undefined || numPartitions === -1 ? this.cfg.numPartitions : numPartitions;
     // the topicCreated event opens the logs
-    return this.metadata.createTopic(name, n);
+    return this.metadata.createTopic(name, n, configs);
   }
 
   /**
@@ -156,6 +166,7 @@ export class Storage {
         continue;
       }
       const dir = join(this.cfg.logDir, `${t.name}-${p.partition}`);
+      const tc = this.metadata.topicConfig(t.name);
       try {
         let onDisk = readPartitionMetadata(dir);
         if (onDisk !== null && !uuidEquals(onDisk, t.id)) {
@@ -165,8 +176,8 @@ export class Storage {
           onDisk = null;
         }
         parts[p.partition] = Partition.open(dir, t.name, p, {
-          segmentBytes: this.cfg.segmentBytes,
-          indexIntervalBytes: this.cfg.indexIntervalBytes,
+          segmentBytes: tc.segmentBytes,
+          indexIntervalBytes: tc.indexIntervalBytes,
           topicId: t.id,
           topicIdOnDisk: onDisk,
           warn: this.warn,
