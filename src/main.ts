@@ -94,16 +94,6 @@ async function main(): Promise<void> {
     if (e instanceof ListenError) fail(e.message);
     fail(`cannot open log dir ${config.logDir}: ${(e as Error).message}`);
   }
-  const listening = broker.listeners.describe().map((l, i) => {
-    const name = config.listeners[i]!.name;
-    const a = broker.advertisedFor(name);
-    return `${l} (advertised ${a.host}:${a.port})`;
-  });
-  log.info(`kafka ${pkg.version} listening on ${listening.join(", ")}, log dir ${config.logDir}, node.id ${config.nodeId}, cluster.id ${broker.clusterId}`);
-
-  // after the listening line, so start-up is not held up by the compile (~10 ms)
-  setImmediate(() => log.debug(`CRC-32C: ${enableNativeCrc32c()}`));
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -115,6 +105,17 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  // after the handlers: a supervisor may send SIGTERM as soon as it sees this line
+  const listening = broker.listeners.describe().map((l, i) => {
+    const name = config.listeners[i]!.name;
+    const a = broker.advertisedFor(name);
+    return `${l} (advertised ${a.host}:${a.port})`;
+  });
+  log.info(`kafka ${pkg.version} listening on ${listening.join(", ")}, log dir ${config.logDir}, node.id ${config.nodeId}, cluster.id ${broker.clusterId}`);
+
+  // after the listening line, so start-up is not held up by the compile (~10 ms)
+  setImmediate(() => log.debug(`CRC-32C: ${enableNativeCrc32c()}`));
 }
 
 main().catch((e) => fail((e as Error).stack ?? String(e)));
