@@ -133,7 +133,7 @@ const KEYS: readonly ConfigKey[] = [
   broker("log.dirs", "string", null, "The data directory (only the first entry is used); overrides log.dir.", { applied: true }),
   broker("log.dir", "string", "/tmp/kafka-logs", "The data directory when log.dirs is not set.", { applied: true }),
   broker("num.partitions", "int", "1", "Partitions of an auto-created topic.", { min: 1, applied: true }),
-  broker("auto.create.topics.enable", "boolean", "true", "Create a topic on Metadata or Produce for an unknown name.", { applied: true }),
+  broker("auto.create.topics.enable", "boolean", "true", "Metadata creates a topic it is asked about that does not exist.", { applied: true }),
   broker("log.segment.bytes", "int", "1073741824", "Segment file size before rolling a new one.", { min: 14, ...CW, applied: true }),
   broker("log.index.interval.bytes", "int", "4096", "Bytes between offset index entries.", { min: 0, ...CW, applied: true }),
   broker("message.max.bytes", "int", "1048588", "Largest record batch accepted by Produce.", { min: 0, ...CW, applied: true }),
