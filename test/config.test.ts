@@ -343,6 +343,10 @@ describe("per-topic keys the broker applies", () => {
       const logs = (t: string) => readdirSync(join(kafka.dir, `${t}-0`)).filter((f) => f.endsWith(".log"));
       expect(logs("rolls").length).toBeGreaterThanOrEqual(3);
       expect(logs("stays")).toHaveLength(1);
+      // a ConfigRecord on a live topic applies from the next append (the configChanged event)
+      kafka.broker.metadata.alterTopicConfigs("stays", { "segment.bytes": "1000" });
+      for (let i = 0; i < 3; i++) expect((await produce(conn, "stays", 400, 30 + i)).errorCode).toBe(0);
+      expect(logs("stays").length).toBeGreaterThanOrEqual(2);
     } finally {
       await kafka.close();
     }

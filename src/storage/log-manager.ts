@@ -24,6 +24,7 @@ import { readPartitionMetadata } from "../metadata/properties.ts";
 import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, MetadataStore, validateTopicName, type ConfigEntries } from "../metadata/store.ts";
 import { randomUuid, uuidEquals, uuidHex } from "../metadata/uuid.ts";
 import { Partition } from "./partition.ts";
+import { ConfigResourceType } from "../config/catalog.ts";
 import { log } from "../log.ts";
 
 export interface StorageConfig {
@@ -66,6 +67,11 @@ export class Storage {
       if (e.type === "topicCreated") this.openTopic(e.topic);
       else if (e.type === "partitionsAdded") this.openTopic(e.topic);
       else if (e.type === "topicDeleted") this.deleteTopic(e.topic.name);
+      // a topic's own value, or a broker default it falls back to, changed: effective from the next append
+      else if (e.type === "configChanged") {
+        const topics = e.resourceType === ConfigResourceType.TOPIC ? [e.resourceName] : [...this.partitions.keys()];
+        for (const name of topics) this.reconfigureTopic(name);
+      }
     });
   }
 
@@ -153,6 +159,13 @@ export class Storage {
     const parts = this.partitions.get(name) ?? [];
     parts.forEach((p, i) => p && this.deletePartition(name, i));
     this.partitions.delete(name);
+  }
+
+  private reconfigureTopic(name: string): void {
+    const parts = this.partitions.get(name);
+    if (!parts) return;
+    const tc = this.metadata.topicConfig(name);
+    for (const p of parts) p?.reconfigure(tc.segmentBytes, tc.indexIntervalBytes);
   }
 
   /** Opens the logs of the topic's partitions that are not open yet. */

@@ -85,16 +85,22 @@ export class PartitionLog {
   private openFiles = 0;
   /** set by delete(): the renamed dir, removed once every descriptor is closed */
   private deletedDir: string | null = null;
-  private readonly indexIntervalBytes: number;
+  private indexIntervalBytes: number;
 
   private constructor(
     /** where the log lives (the renamed dir after delete()) */
     public dir: string,
-    private readonly segmentBytes: number,
+    private segmentBytes: number,
     indexIntervalBytes: number | undefined,
     private readonly warn: (message: string) => void,
   ) {
     this.indexIntervalBytes = indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
+  }
+
+  /** A topic config changed: the next roll and index entries follow the new values. */
+  reconfigure(segmentBytes: number, indexIntervalBytes: number): void {
+    this.segmentBytes = segmentBytes;
+    this.indexIntervalBytes = indexIntervalBytes;
   }
 
   /** Opens the log in `dir`, creating the directory, partition.metadata and a first empty segment when missing. */

@@ -48,6 +48,11 @@ export class Partition {
     return `${this.topic}-${this.index}`;
   }
 
+  /** The topic's segment.bytes or index.interval.bytes changed. */
+  reconfigure(segmentBytes: number, indexIntervalBytes: number): void {
+    this.log.reconfigure(segmentBytes, indexIntervalBytes);
+  }
+
   /** The metadata image replaced this partition's entry (e.g. a PartitionRecord again). */
   updateInfo(info: PartitionInfo): void {
     this.info = info;
