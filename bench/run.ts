@@ -174,6 +174,14 @@ function memory(pid: number): { rss: number; hwm: number } {
   return { rss: (kb("VmRSS") * 1024) / 1e6, hwm: (kb("VmHWM") * 1024) / 1e6 };
 }
 
+/** CPU time (user + system) the process has used so far, in ms, from /proc/PID/stat (10 ms ticks). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 // ---------------------------------------------------------------- loadgen
 
 type Result = Record<string, string>;
@@ -225,6 +233,8 @@ interface Workload {
   limit: number;
   metrics: [label: string, key: string][];
   needs?: string; // topic prefix that must have been produced in this run
+  /** payload MB (10^6 bytes) the workload moves: reported as the broker's CPU ms per MB */
+  mb?: number;
 }
 
 const THROUGHPUT: [string, string][] = [["msgs/s", "msgs_per_s"], ["MB/s", "mb_per_s"]];
@@ -234,11 +244,11 @@ const consume = (n: number) => (b: string, t: string) =>
   ["consume", "-b", b, "-t", t, "-n", String(n), "-P", String(PARTS)];
 
 const WORKLOADS: Workload[] = [
-  { name: "produce 1M × 100 B, acks=1, linger 5", topic: "p100a1", args: produce(1e6, 100, "1"), limit: 60, metrics: THROUGHPUT },
-  { name: "produce 1M × 100 B, acks=all, linger 5", topic: "p100aall", args: produce(1e6, 100, "all"), limit: 60, metrics: THROUGHPUT },
-  { name: "produce 200k × 1 KiB, acks=1, linger 5", topic: "p1k", args: produce(2e5, 1024, "1"), limit: 60, metrics: THROUGHPUT },
-  { name: "consume 1M × 100 B from offset 0", topic: "p100a1", args: consume(1e6), limit: 60, metrics: THROUGHPUT, needs: "p100a1" },
-  { name: "consume 200k × 1 KiB from offset 0", topic: "p1k", args: consume(2e5), limit: 60, metrics: THROUGHPUT, needs: "p1k" },
+  { name: "produce 1M × 100 B, acks=1, linger 5", topic: "p100a1", args: produce(1e6, 100, "1"), limit: 60, metrics: THROUGHPUT, mb: 100 },
+  { name: "produce 1M × 100 B, acks=all, linger 5", topic: "p100aall", args: produce(1e6, 100, "all"), limit: 60, metrics: THROUGHPUT, mb: 100 },
+  { name: "produce 200k × 1 KiB, acks=1, linger 5", topic: "p1k", args: produce(2e5, 1024, "1"), limit: 60, metrics: THROUGHPUT, mb: 204.8 },
+  { name: "consume 1M × 100 B from offset 0", topic: "p100a1", args: consume(1e6), limit: 60, metrics: THROUGHPUT, needs: "p100a1", mb: 100 },
+  { name: "consume 200k × 1 KiB from offset 0", topic: "p1k", args: consume(2e5), limit: 60, metrics: THROUGHPUT, needs: "p1k", mb: 204.8 },
   {
     name: "sync produce 10k × 100 B, linger 0, acks=1",
     topic: "lat",
@@ -302,10 +312,21 @@ async function comparison(ours: Target, peer: Target, restartOurs: () => Promise
     for (const w of WORKLOADS) {
       for (const t of order) {
         const topic = `${w.topic}-r${run}`;
+        let cpuBefore = NaN;
         const record = (res: Result | null) => {
           for (const [label, key] of w.metrics) {
             const v = res ? Number(res[key]) : NaN;
             row(w.name, label)[t.side].push(Number.isFinite(v) ? v : null);
+          }
+          if (w.mb !== undefined) {
+            // the broker's own CPU per payload MB: copies or decoding of record bytes would show here
+            let per = NaN;
+            try {
+              if (res && t.broker) per = (cpuMs(t.broker.proc.pid) - cpuBefore) / w.mb;
+            } catch {
+              // the process is gone: no figure
+            }
+            row(w.name, "broker CPU ms/MB")[t.side].push(Number.isFinite(per) ? per : null);
           }
         };
         if (t.side === "ours") await ensureAlive(t, restartOurs);
@@ -324,6 +345,7 @@ async function comparison(ours: Target, peer: Target, restartOurs: () => Promise
           continue;
         }
         log(`run ${run}/${RUNS} ${t.side}: ${w.name}`);
+        cpuBefore = cpuMs(t.broker.proc.pid);
         try {
           const res = await loadgen(w.args(t.broker.bootstrap, topic), w.limit, 60);
           produced.add(`${t.side}:${w.topic}`);
@@ -455,7 +477,7 @@ function report(librdkafka: string): string {
   }
   lines.push(
     "",
-    "Ratio > 1 is better for msgs/s and MB/s; < 1 is better for latency, start-up time and memory. " +
+    "Ratio > 1 is better for msgs/s and MB/s; < 1 is better for latency, start-up time, memory and CPU per MB (the broker process's user + system time over the workload, 10 ms ticks). " +
       "MB = 10^6 payload bytes. Produce: first produce() → last delivery report. Consume: first → last message. " +
       `End to end: producer paced in 1 ms ticks, linger 0, consumer fetch.wait.max.ms=${E2E_FETCH_WAIT_MS} ` +
       "(the mock answers a fetch only after fetch.wait.max.ms), first second excluded. " +
