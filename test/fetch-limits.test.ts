@@ -61,3 +61,11 @@ describe("fetch limits", () => {
     expect(await fetchBytes(10, 50 << 20)).toBe(batchSize);
   });
 });
+
+describe("fetch limits: the clients' default", () => {
+  test("partition_max_bytes of 1 MiB (equal to the broker's cap) ends at a batch", async () => {
+    const got = await fetchBytes(50 << 20, 1 << 20);
+    expect(got % batchSize).toBe(0);
+    expect(got).toBeGreaterThan((1 << 20) - batchSize);
+  });
+});

@@ -144,8 +144,10 @@ function build(p: Plan, maxBytes: number, sources: SegmentRecords[] | null): { r
     if (offset === end || clientLimit <= 0 || ourLimit <= 0) continue;
     // The first partition with data gets at least one whole batch. As Kafka
     // (LogSegment.read), the client's limits are byte counts: the records may
-    // end in a partial batch, which clients drop. Our own cap ends at a batch.
-    const partialTail = clientLimit <= ourLimit;
+    // end in a partial batch, which clients drop. Our own cap ends at a batch,
+    // also where it equals the client's (a 1 MiB partition limit, the
+    // clients' default, would otherwise cut a batch in every full response).
+    const partialTail = clientLimit < ourLimit;
     const limit = partialTail ? clientLimit : ourLimit;
     let size: number;
     if (sources) {
