@@ -13,7 +13,7 @@ import { Broker } from "../broker.ts";
 import { buildConfig } from "../config.ts";
 import { setLogLevel } from "../log.ts";
 import { enableNativeCrc32c } from "../records/crc32c.ts";
-import { embeddedProperties, type EmbeddedBroker, type StartBrokerOptions } from "./types.ts";
+import { embeddedBroker, embeddedProperties, type EmbeddedBroker, type StartBrokerOptions } from "./types.ts";
 
 export type { EmbeddedBroker, StartBrokerOptions } from "./types.ts";
 
@@ -33,17 +33,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Embedd
   // off the start-up path, as the executable does
   setImmediate(enableNativeCrc32c);
   const { host, boundPort: port } = broker.firstListener;
-  let stopped: Promise<void> | null = null;
-  return {
-    bootstrap: `${host}:${port}`,
-    host,
-    port,
-    logDir,
-    stop() {
-      stopped ??= broker.stop().then(() => {
-        if (temporary) rmSync(logDir, { recursive: true, force: true });
-      });
-      return stopped;
-    },
-  };
+  return embeddedBroker(host, port, logDir, async () => {
+    await broker.stop();
+    if (temporary) rmSync(logDir, { recursive: true, force: true });
+  });
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { embeddedProperties, type EmbeddedBroker, type StartBrokerOptions } from "./types.ts";
+import { embeddedBroker, embeddedProperties, type EmbeddedBroker, type StartBrokerOptions } from "./types.ts";
 
 export type { EmbeddedBroker, StartBrokerOptions } from "./types.ts";
 
@@ -66,24 +66,13 @@ export async function startBroker(opts: NodeStartBrokerOptions = {}): Promise<Em
     throw e;
   });
 
-  const host = opts.host ?? "127.0.0.1";
-  let stopped: Promise<void> | null = null;
-  return {
-    bootstrap: `${host}:${port}`,
-    host,
-    port,
-    logDir,
-    stop() {
-      stopped ??= (async () => {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill("SIGTERM");
-          const killer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
-          await exited;
-          clearTimeout(killer);
-        }
-        removeTemp();
-      })();
-      return stopped;
-    },
-  };
+  return embeddedBroker(opts.host ?? "127.0.0.1", port, logDir, async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const killer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(killer);
+    }
+    removeTemp();
+  });
 }

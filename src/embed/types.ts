@@ -32,3 +32,15 @@ export function embeddedProperties(opts: StartBrokerOptions, logDir: string): Ma
     ["log.dirs", logDir],
   ]);
 }
+
+/** The handle both flavours return; `stop` runs once however often it is called. */
+export function embeddedBroker(host: string, port: number, logDir: string, stop: () => Promise<void>): EmbeddedBroker {
+  let stopped: Promise<void> | null = null;
+  return {
+    bootstrap: `${host}:${port}`,
+    host,
+    port,
+    logDir,
+    stop: () => (stopped ??= stop()),
+  };
+}
