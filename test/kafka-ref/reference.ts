@@ -4,7 +4,9 @@
 // into a cache outside the repo; this module starts that Kafka in KRaft
 // combined mode (broker and controller, node 1) on two free loopback ports
 // with a fresh formatted log dir, waits until it answers ApiVersions, and
-// stops it by PID. One Kafka per test process: `sharedReference()` starts it
+// stops it by PID. With `dataDir` it starts on an existing log dir instead
+// (one ./kafka wrote), unformatted, and leaves it in place. Kafka's command
+// line tools run through runKafkaTool(). One Kafka per test process: `sharedReference()` starts it
 // on first use and every later call gets the same one; `stopSharedReference()`
 // (afterAll) stops it, and a process exit hook kills it if a run dies first.
 
@@ -16,6 +18,7 @@ import { ApiVersionsRequest, ApiVersionsResponse } from "../../src/protocol/mess
 import { codecFor, encode } from "../../src/protocol/codec.ts";
 import { Reader } from "../../src/protocol/reader.ts";
 import { removeDir, requestFrame, tempDir, WireClient } from "../helpers.ts";
+import { readMetaProperties } from "../../src/metadata/properties.ts";
 
 /** Where install.sh keeps the classpath (same rule as the script). */
 export const REFERENCE_CACHE =
@@ -76,6 +79,12 @@ export interface ReferenceOptions {
   properties?: Record<string, string>;
   /** overall start-up bound: format + JVM start + first ApiVersions answer */
   timeoutMs?: number;
+  /**
+   * Adopt this existing log dir (log.dirs and metadata.log.dir) instead of a
+   * fresh formatted one: no storage formatter runs, node.id comes from its
+   * meta.properties, and stop() leaves it in place.
+   */
+  dataDir?: string;
 }
 
 /** Two ports the OS just handed out on 127.0.0.1 (released before Kafka binds them). */
@@ -133,6 +142,56 @@ async function answersApiVersions(port: number): Promise<boolean> {
   }
 }
 
+/** Runs Kafka's storage formatter on the log dir of `propsFile`; calls `fail` when it does not exit 0. */
+async function formatLogDir(java: string, dir: string, clusterId: string, propsFile: string, deadline: number, fail: (why: string) => never): Promise<void> {
+  const format = Bun.spawn([java, ...javaArgs(dir), "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile], {
+    stdin: "ignore",
+    stdout: Bun.file(join(dir, "logs", "format.log")),
+    stderr: "pipe",
+  });
+  const formatKiller = setTimeout(() => format.kill("SIGKILL"), Math.max(1000, deadline - Date.now()));
+  const formatErr = await new Response(format.stderr).text();
+  const formatCode = await format.exited;
+  clearTimeout(formatKiller);
+  if (formatCode !== 0) fail(`the storage tool exited ${formatCode}: ${formatErr.trim() || tail(join(dir, "logs", "format.log"), 5)}`);
+}
+
+/** A class Kafka's command line tools need (kafka-tools in pom.xml), to tell an older cached classpath apart. */
+const TOOLS_JAR = /\/kafka-tools-[^/]*\.jar$/;
+
+/** Why Kafka's tools (DumpLogSegments, TopicCommand) cannot run here, or null when they can. */
+export function referenceToolsUnavailable(): string | null {
+  const reason = referenceUnavailable();
+  if (reason) return reason;
+  if (!classpath().some((jar) => TOOLS_JAR.test(jar))) return `the cached classpath in ${REFERENCE_CACHE} has no kafka-tools jar (run ${INSTALL} again)`;
+  return null;
+}
+
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one of Kafka's command line tools (`mainClass` with `args`) on the
+ * reference classpath and collects its output; killed after `timeoutMs`.
+ */
+export async function runKafkaTool(mainClass: string, args: string[], timeoutMs = 60_000): Promise<ToolResult> {
+  const reason = referenceToolsUnavailable();
+  if (reason) throw new Error(`Kafka's tools unavailable: ${reason}`);
+  const dir = tempDir("kafka-tool-");
+  try {
+    const p = Bun.spawn([javaPath()!, ...javaArgs(dir), mainClass, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const killer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    clearTimeout(killer);
+    return { code: p.signalCode ? -1 : code, stdout, stderr: stderr + (p.signalCode ? `\n(killed: ${p.signalCode} after ${timeoutMs} ms)` : "") };
+  } finally {
+    removeDir(dir);
+  }
+}
+
 /** Starts Apache Kafka 4.x in KRaft combined mode; resolves once it answers ApiVersions. */
 export async function startReference(opts: ReferenceOptions = {}): Promise<ReferenceKafka> {
   const reason = referenceUnavailable();
@@ -142,17 +201,23 @@ export async function startReference(opts: ReferenceOptions = {}): Promise<Refer
   const deadline = Date.now() + timeoutMs;
   const dir = tempDir("kafka-ref-");
   const [port, controllerPort] = freePorts(2) as [number, number];
-  const clusterId = randomClusterId();
+  const adopted = opts.dataDir ? readMetaProperties(opts.dataDir) : null;
+  if (opts.dataDir && !adopted) throw new Error(`reference Kafka: ${opts.dataDir} has no meta.properties to adopt`);
+  const clusterId = adopted?.clusterId ?? randomClusterId();
+  const nodeId = String(adopted?.nodeId ?? 1);
+  const dataDir = opts.dataDir ?? join(dir, "data");
   const props: Record<string, string> = {
     "process.roles": "broker,controller",
-    "node.id": "1",
-    "controller.quorum.voters": `1@127.0.0.1:${controllerPort}`,
+    "node.id": nodeId,
+    // a static quorum of this one node (kraft.version 0): nothing in the log names the voters
+    "controller.quorum.voters": `${nodeId}@127.0.0.1:${controllerPort}`,
     listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
     "advertised.listeners": `PLAINTEXT://127.0.0.1:${port}`,
     "controller.listener.names": "CONTROLLER",
     "inter.broker.listener.name": "PLAINTEXT",
     "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-    "log.dirs": join(dir, "data"),
+    "log.dirs": dataDir,
+    "metadata.log.dir": dataDir,
     "num.partitions": "1",
     "auto.create.topics.enable": "true",
     "offsets.topic.replication.factor": "1",
@@ -191,17 +256,8 @@ export async function startReference(opts: ReferenceOptions = {}): Promise<Refer
     throw new Error(`reference Kafka: ${why}${detail ? `\n${detail}` : ""}`);
   };
 
-  // format the log dir (static quorum: controller.quorum.voters, so no --standalone)
-  const format = Bun.spawn([java, ...javaArgs(dir), "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile], {
-    stdin: "ignore",
-    stdout: Bun.file(join(dir, "logs", "format.log")),
-    stderr: "pipe",
-  });
-  const formatKiller = setTimeout(() => format.kill("SIGKILL"), Math.max(1000, deadline - Date.now()));
-  const formatErr = await new Response(format.stderr).text();
-  const formatCode = await format.exited;
-  clearTimeout(formatKiller);
-  if (formatCode !== 0) fail(`the storage tool exited ${formatCode}: ${formatErr.trim() || tail(join(dir, "logs", "format.log"), 5)}`);
+  // format the log dir (static quorum: controller.quorum.voters, so no --standalone); an adopted one is not
+  if (!adopted) await formatLogDir(java, dir, clusterId, propsFile, deadline, fail);
 
   proc = Bun.spawn([java, ...javaArgs(dir), "kafka.Kafka", propsFile], {
     stdin: "ignore",
