@@ -307,8 +307,9 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
       expect(got).toEqual(want.map((e) => `${e.offset}|${e.key}|${e.value}|${e.headers.map(([k, v]) => `${k}=${v}`).join(",")}|${e.timestamp}`));
     }
 
-    // what Kafka said of the dir while adopting it: nothing corrupt, nothing truncated
+    // what Kafka said of the dir while adopting it (warnings and up): nothing but its own start-up notice
+    // ("Performing controller activation" is a WARN on every controller start)
     const log = readFileSync(join(reference.dir, "logs", "server.log"), "utf8");
-    expect(log.split("\n").filter((l) => /ERROR|corrupt|truncat/i.test(l))).toEqual([]);
+    expect(log.split("\n").filter((l) => /\] (WARN|ERROR|FATAL) /.test(l) && !/Performing controller activation/.test(l))).toEqual([]);
   }, 180_000);
 });

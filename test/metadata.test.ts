@@ -102,6 +102,18 @@ describe("formatting", () => {
     expect(readMetadataLog(join(dir, METADATA_DIR, LOG)).length).toBe(1);
   }, 3000);
 
+  test("quorum-state names this node leader at the log's epoch, as Kafka's FileQuorumStateStore writes it; Kafka's own is kept", () => {
+    store(3);
+    closeAll();
+    const path = join(dir, METADATA_DIR, "quorum-state");
+    // without it Kafka, adopting the dir, assumes epoch 0 and warns that the log's epoch 1 is larger
+    expect(readFileSync(path, "utf8")).toBe('{"clusterId":"","leaderId":3,"leaderEpoch":1,"votedId":-1,"appliedOffset":0,"currentVoters":[{"voterId":3}],"data_version":0}');
+    const kafkas = '{"clusterId":"","leaderId":3,"leaderEpoch":2,"votedId":-1,"appliedOffset":0,"currentVoters":[{"voterId":3}],"data_version":0}';
+    writeFileSync(path, kafkas);
+    store(3);
+    expect(readFileSync(path, "utf8")).toBe(kafkas);
+  }, 3000);
+
   test("node.id mismatch is a clear error", () => {
     store(1);
     closeAll();

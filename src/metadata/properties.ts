@@ -3,6 +3,8 @@
 //   <logdir>/meta.properties       java.util.Properties.store output:
 //                                  "#\n#<date>\ncluster.id=..\ndirectory.id=..\nnode.id=..\nversion=1\n"
 //   <partition dir>/partition.metadata  "version: 0\ntopic_id: <base64 uuid>" (no trailing newline)
+//   __cluster_metadata-0/quorum-state   the KRaft election state, one JSON line (FileQuorumStateStore,
+//                                  data_version 0: a static quorum, controller.quorum.voters)
 
 import { parseProperties } from "../config.ts";
 import { existsSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
@@ -83,4 +85,22 @@ export function readPartitionMetadata(partitionDir: string): Uint8Array | null {
 
 export function writePartitionMetadata(partitionDir: string, topicId: Uint8Array): void {
   writeFileAtomic(join(partitionDir, "partition.metadata"), formatPartitionMetadata(topicId));
+}
+
+/**
+ * Kafka's quorum-state for a single-node static quorum whose leader is
+ * `nodeId` at `leaderEpoch`, as FileQuorumStateStore writes it (no newline).
+ */
+export function formatQuorumState(nodeId: number, leaderEpoch: number): string {
+  return JSON.stringify({ clusterId: "", leaderId: nodeId, leaderEpoch, votedId: -1, appliedOffset: 0, currentVoters: [{ voterId: nodeId }], data_version: 0 });
+}
+
+/**
+ * Writes <metadataDir>/quorum-state when missing. Kafka reads it on start;
+ * without it Kafka assumes epoch 0 and warns that the log's epoch is larger.
+ * An existing file (Kafka's own, after a start there) is left alone.
+ */
+export function ensureQuorumState(metadataDir: string, nodeId: number, leaderEpoch: number): void {
+  const path = join(metadataDir, "quorum-state");
+  if (!existsSync(path)) writeFileAtomic(path, formatQuorumState(nodeId, leaderEpoch));
 }

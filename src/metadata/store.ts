@@ -17,7 +17,7 @@ import type { Encodable } from "../protocol/schema.ts";
 import { isAppliedRecordType, MetadataImage, type TopicInfo } from "./image.ts";
 import { MetadataEvents } from "./events.ts";
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataLog, readCheckpointValues } from "./log.ts";
-import { readMetaProperties, readPartitionMetadata, writeMetaProperties, writePartitionMetadata, type MetaProperties } from "./properties.ts";
+import { ensureQuorumState, readMetaProperties, readPartitionMetadata, writeMetaProperties, writePartitionMetadata, type MetaProperties } from "./properties.ts";
 import { checkValue, ConfigResourceType, TOPIC_CONFIGS } from "../config/catalog.ts";
 import { ConfigResolver, type TopicConfig } from "../config/resolve.ts";
 import {
@@ -150,6 +150,8 @@ export class MetadataStore {
       warn,
     );
     if (readPartitionMetadata(metaDir) === null) writePartitionMetadata(metaDir, METADATA_TOPIC_ID);
+    // this node leads the metadata log at the epoch its batches carry: Kafka adopting the dir starts from there
+    ensureQuorumState(metaDir, nodeId, log.leaderEpoch);
 
     const store = new MetadataStore(logDir, image, meta, directoryId, log, log.replayedRecords === 0, opts.brokerConfig ?? new Map());
     if (image.inTransaction) {
