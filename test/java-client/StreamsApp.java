@@ -44,7 +44,7 @@ public class StreamsApp {
       boolean ok = done.await(30, TimeUnit.SECONDS) && streams.state() != KafkaStreams.State.ERROR;
       streams.close(Duration.ofSeconds(10));
       if (!ok) {
-        System.err.println("streams: " + (count - done.getCount()) + " of " + count + " records processed (state " + streams.state() + ")");
+        System.err.println("streams: did not process " + count + " records (state " + streams.state() + ")");
         System.exit(1);
       }
     }
