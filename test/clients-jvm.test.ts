@@ -1,0 +1,128 @@
+// The Java client (org.apache.kafka:kafka-clients 4.4.0) against the compiled
+// ./kafka: test/java-client/Client.java, a single-file source program on the
+// classpath test/java-client/install.sh resolves with Maven into a cache
+// outside the repo. A producer (enable.idempotence=false, acks=all) sends
+// keyed records with headers to an auto-created topic, a consumer with assign()
+// + seekToBeginning (no group.id) reads them back, endOffsets /
+// beginningOffsets / offsetsForTimes; the admin client's describeCluster,
+// listTopics and describeTopics. What needs APIs the broker lacks is todo,
+// with the API. Without Java 17 (a JDK: source programs need javac's module)
+// or the installed classpath these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
+import { clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
+
+const HERE = join(import.meta.dir, "java-client");
+const CACHE = process.env.KAFKA_JAVA_CLIENT_CACHE ?? clientCache("java-client");
+const CLASSPATH_FILE = join(CACHE, "classpath.txt");
+const INSTALL = "bash test/java-client/install.sh";
+
+function javaPath(): string | null {
+  const home = process.env.JAVA_HOME;
+  if (home && existsSync(join(home, "bin", "java"))) return join(home, "bin", "java");
+  return Bun.which("java");
+}
+const JAVA = javaPath();
+
+/** Why the Java client cannot run here, or null when it can. */
+function unavailable(): string | null {
+  if (!JAVA) return "no java on PATH (needs a Java 17 JDK: apt-get install openjdk-17-jdk-headless)";
+  const mods = Bun.spawnSync([JAVA, "--list-modules"], { stdout: "pipe", stderr: "pipe", timeout: 20_000 }).stdout.toString();
+  if (!/^jdk\.compiler@/m.test(mods)) return `${JAVA} is a JRE: single-file source programs need a JDK (openjdk-17-jdk-headless)`;
+  if (!existsSync(CLASSPATH_FILE)) return `kafka-clients is not installed in ${CACHE} (run ${INSTALL}; it needs mvn)`;
+  if (!stampMatches(join(CACHE, "stamp"), [join(HERE, "pom.xml")])) return `the classpath in ${CACHE} is not of test/java-client/pom.xml (run ${INSTALL})`;
+  const missing = readFileSync(CLASSPATH_FILE, "utf8").trim().split(":").find((jar) => !existsSync(jar));
+  if (missing) return `a jar of the cached classpath is gone: ${missing} (run ${INSTALL})`;
+  return null;
+}
+const UNAVAILABLE = unavailable();
+
+/** A modest JVM (2 cores, maybe a benchmark beside): small heap, serial GC, C1 only; client logs warn+ on stderr. */
+function java(program: string, args: string[], timeoutMs = 60_000) {
+  const cp = readFileSync(CLASSPATH_FILE, "utf8").trim();
+  return runClient(
+    [JAVA!, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp, join(HERE, program), ...args],
+    timeoutMs,
+  );
+}
+
+describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-clients 4.4.0)", () => {
+  let dir: string;
+  let kafka: RunningKafka;
+  let bootstrap: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    kafka = await startKafka(dir, ["--override", "num.partitions=3"]);
+    bootstrap = `127.0.0.1:${kafka.port}`;
+  });
+
+  afterAll(async () => {
+    if (kafka) expect(await kafka.stop()).toBe(0);
+    if (dir) removeDir(dir);
+  });
+
+  test("kafka-clients is installed", () => {
+    expect(UNAVAILABLE).toBeNull();
+  });
+
+  test(
+    "producer (enable.idempotence=false, acks=all) with keys and headers; assign() + seekToBeginning consumer reads them back; end/beginning/by-time offsets",
+    async () => {
+      const r = clientJson("Client.java produce-consume", await java("Client.java", ["produce-consume", bootstrap, "jv"]));
+      const p0 = Array.from({ length: 10 }, (_, i) => [0, i]);
+      expect(r.sent).toEqual([...p0, [1, 0]]);
+      expect(r.records).toEqual([
+        ...Array.from({ length: 10 }, (_, i) => [0, i, `k${i}`, `v${i}-${"j".repeat(i * 7)}`, [["trace-id", `t${i}`], ["source", "java"]], true]),
+        [1, 0, null, "keyless", [], true],
+      ]);
+      expect(r.end).toEqual([10, 1]);
+      expect(r.beginning).toEqual([0, 0]);
+      expect(r.byTime0).toBe(0);
+      // no record has a timestamp at or after Long.MAX_VALUE: Kafka answers offset -1, the client null
+      expect(r.byTimeMax1).toBeNull();
+      expect(r.position).toEqual([10, 1]);
+    },
+    90_000,
+  );
+
+  // runs after the test above: the admin client does not create topics
+  test(
+    "admin: describeCluster, listTopics, describeTopics (Metadata and DescribeTopicPartitions)",
+    async () => {
+      const r = clientJson("Client.java admin", await java("Client.java", ["admin", bootstrap, "jv"]));
+      expect(r.describeCluster.ok).toMatchObject({ controller: 1, nodes: [[1, "127.0.0.1", kafka.port]] });
+      expect(r.describeCluster.ok.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(r.listTopics).toEqual({ ok: ["jv"] });
+      expect(r.describeTopics).toEqual({
+        ok: { name: "jv", internal: false, topicId: true, partitions: [0, 1, 2].map((p) => [p, 1, 1, 1]) },
+      });
+    },
+    90_000,
+  );
+
+  // The next issue (idempotent producers) turns this into a success: then the default producer's test replaces it.
+  test(
+    "the default producer (idempotent) fails fast without InitProducerId, naming it",
+    async () => {
+      const r = clientJson("Client.java idempotent", await java("Client.java", ["idempotent", bootstrap, "jv-idem"]));
+      expect(r).toMatchObject({
+        ok: false,
+        error: "org.apache.kafka.common.KafkaException",
+        cause: "org.apache.kafka.common.errors.UnsupportedVersionException",
+        causeMessage: "The node does not support INIT_PRODUCER_ID",
+      });
+      expect(r.ms).toBeLessThan(15_000);
+    },
+    90_000,
+  );
+
+  test.todo("the default idempotent producer (enable.idempotence=true): needs InitProducerId (key 22)");
+  test.todo("consumer with group.id + subscribe() and commitSync: needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9), LeaveGroup (13)");
+  test.todo("admin createTopics / deleteTopics / describeConfigs: needs CreateTopics (19), DeleteTopics (20), DescribeConfigs (32)");
+  // StreamsApp.java is written and fails today with "The node does not support FIND_COORDINATOR"
+  test.todo("Kafka Streams (test/java-client/StreamsApp.java, upper-cases a topic into another): needs the consumer group APIs above, from FindCoordinator (10) on");
+});
