@@ -23,12 +23,14 @@ if [ -x "$cache/client" ] && [ "$(cat "$cache/stamp" 2>/dev/null)" = "$stamp" ];
   echo "go-client: up to date ($cache)"
   exit 0
 fi
-command -v go >/dev/null 2>&1 || fail "no go on PATH (apt-get install golang-go, or go.dev's toolchain)"
+# franz-go v1.22 needs Go 1.26 (go.mod); go.dev's toolchain lives in /usr/local/go, which a bare PATH may lack
+go="$(command -v go || true)"
+[ -n "$go" ] || { [ -x /usr/local/go/bin/go ] && go=/usr/local/go/bin/go; } || fail "no go on PATH (franz-go needs Go $(sed -n 's/^go //p' "$here/go.mod")+)"
 mkdir -p "$cache"
 rm -f "$cache/stamp"
-echo "go-client: building franz-go $(sed -n 's:^\s*github.com/twmb/franz-go \(v[^ ]*\)$:\1:p' "$here/go.mod") with $(go env GOVERSION) (up to ${limit}s) ..."
+echo "go-client: building franz-go $(sed -n 's:^\s*github.com/twmb/franz-go \(v[^ ]*\)$:\1:p' "$here/go.mod") with $("$go" env GOVERSION) (up to ${limit}s) ..."
 start=$SECONDS
-if ! (cd "$here" && timeout "$limit" go build -mod=readonly -buildvcs=false -trimpath -o "$cache/client.tmp" .) >"$cache/build.log" 2>&1; then
+if ! (cd "$here" && timeout "$limit" "$go" build -mod=readonly -buildvcs=false -trimpath -o "$cache/client.tmp" .) >"$cache/build.log" 2>&1; then
   fail "go build did not finish within ${limit}s: $(grep -m1 -v '^#' "$cache/build.log" || echo 'timeout') (log: $cache/build.log)"
 fi
 mv "$cache/client.tmp" "$cache/client"
