@@ -23,7 +23,8 @@
  *   are not counted.
  *
  * Before timing starts, every mode waits (bounded) for topic metadata with
- * at least PARTS partitions. The last stdout line is "RESULT key=value ...".
+ * at least PARTS partitions, each with a leader that answers ListOffsets
+ * for it. The last stdout line is "RESULT key=value ...".
  * Exit status: 0 ok, 1 error, 3 time limit reached or messages missing.
  */
 #define _GNU_SOURCE
@@ -120,11 +121,16 @@ static rd_kafka_t *new_handle(rd_kafka_type_t type, rd_kafka_conf_t *c) {
         return rk;
 }
 
-/* Wait (at most 15 s) until the topic is known with >= O.parts partitions.
+/* Wait (at most 30 s) until the topic is known with >= O.parts partitions,
+ * each with a leader and no error, and each leader answers ListOffsets for
+ * it. Apache Kafka answers an auto-created topic with LEADER_NOT_AVAILABLE
+ * until its partitions are placed, and names a leader in Metadata a moment
+ * before that leader has the partition's log (NOT_LEADER_OR_FOLLOWER); a
+ * producer started then waits out retries, seconds of it on 64 partitions.
  * For a producer this also triggers auto-creation on brokers that do it. */
 static void wait_metadata(rd_kafka_t *rk) {
         rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, O.topic, NULL);
-        int64_t deadline = now_ns() + 15 * (int64_t)1000000000;
+        int64_t deadline = now_ns() + 30 * (int64_t)1000000000;
         char last[256] = "no answer";
         while (now_ns() < deadline) {
                 const struct rd_kafka_metadata *md = NULL;
@@ -132,9 +138,24 @@ static void wait_metadata(rd_kafka_t *rk) {
                 if (e == RD_KAFKA_RESP_ERR_NO_ERROR) {
                         int ok = md->topic_cnt == 1 && !md->topics[0].err &&
                                  md->topics[0].partition_cnt >= O.parts;
-                        snprintf(last, sizeof(last), "%s, %d partitions",
+                        int leaderless = 0;
+                        for (int i = 0; md->topic_cnt == 1 && i < md->topics[0].partition_cnt; i++)
+                                if (md->topics[0].partitions[i].leader < 0 || md->topics[0].partitions[i].err)
+                                        leaderless++;
+                        ok = ok && !leaderless;
+                        snprintf(last, sizeof(last), "%s, %d partitions, %d without a leader",
                                  md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "no topic",
-                                 md->topic_cnt ? md->topics[0].partition_cnt : 0);
+                                 md->topic_cnt ? md->topics[0].partition_cnt : 0, leaderless);
+                        for (int i = 0; ok && i < md->topics[0].partition_cnt; i++) {
+                                int64_t lo, hi;
+                                rd_kafka_resp_err_t oe =
+                                        rd_kafka_query_watermark_offsets(rk, O.topic, i, &lo, &hi, 2000);
+                                if (oe) {
+                                        snprintf(last, sizeof(last), "partition %d: ListOffsets: %s", i,
+                                                 rd_kafka_err2str(oe));
+                                        ok = 0;
+                                }
+                        }
                         rd_kafka_metadata_destroy(md);
                         if (ok) {
                                 rd_kafka_topic_destroy(rkt);

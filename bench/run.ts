@@ -1,14 +1,17 @@
-// Side-by-side benchmark: our broker (./kafka) against librdkafka's mock
-// cluster (bench/mock.c), both driven by the same C load generator
+// Side-by-side benchmark: our broker (./kafka) against two peers,
+// librdkafka's mock cluster (bench/mock.c) and Apache Kafka 4.x (the jars of
+// test/kafka-ref/install.sh), all driven by the same C load generator
 // (bench/loadgen.c). Run with `bun bench/run.ts`; see bench/README.md.
 //
-// Env: RUNS (3), E2E_SECS (20), E2E_RATE (50000), E2E_FETCH_WAIT_MS (1),
-//      BUDGET_SECS (570), OURS=mock (run the mock in place of ./kafka),
-//      KAFKA_BIN (path of our broker, default ./kafka).
+// Env: RUNS (3), KAFKA_RUNS (RUNS), E2E_SECS (20), E2E_RATE (50000),
+//      E2E_FETCH_WAIT_MS (1), BUDGET_SECS (720), PEERS (mock,kafka),
+//      ONLY (comma-separated workload topics, e.g. p100a1,lat: a quick subset),
+//      OURS=mock (run the mock in place of ./kafka), KAFKA_BIN (./kafka).
 import type { Subprocess } from "bun";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
+import { answersApiVersions, kafkaJvmArgs, kafkaProperties, kafkaSetup, randomClusterId, type KafkaSetup } from "./kafka-peer.ts";
 
 const BENCH = import.meta.dir;
 const ROOT = join(BENCH, "..");
@@ -22,13 +25,20 @@ function envNum(name: string, dflt: number): number {
   return v;
 }
 const RUNS = Math.floor(envNum("RUNS", 3));
+const KAFKA_RUNS = Math.min(RUNS, Math.floor(envNum("KAFKA_RUNS", RUNS)));
+const PEERS = new Set((process.env.PEERS ?? "mock,kafka").split(",").map((x) => x.trim()).filter(Boolean));
+const ONLY = process.env.ONLY ? new Set(process.env.ONLY.split(",").map((x) => x.trim())) : null;
 const E2E_SECS = envNum("E2E_SECS", 20);
 const E2E_RATE = envNum("E2E_RATE", 50000);
 const E2E_FETCH_WAIT_MS = envNum("E2E_FETCH_WAIT_MS", 1);
-const BUDGET_SECS = envNum("BUDGET_SECS", 570);
+const BUDGET_SECS = envNum("BUDGET_SECS", 720);
 const OURS_IS_MOCK = process.env.OURS === "mock";
 const KAFKA_BIN = process.env.KAFKA_BIN ?? join(ROOT, "kafka");
 const PARTS = 64;
+/** seconds kept back from the workloads for the start-up phase (set in main once Kafka's availability is known) */
+let STARTUP_RESERVE = 60;
+/** the brokers in this run, in table order */
+let present: Side[] = ["ours"];
 const STARTUP_PARTS = 1000;
 
 const t0 = performance.now();
@@ -113,8 +123,9 @@ async function waitForPort(port: number, p: Subprocess, timeoutMs: number): Prom
 interface Broker {
   proc: Subprocess;
   bootstrap: string;
-  startMs: number; // exec -> accepting TCP connections
+  startMs: number; // exec -> accepting TCP connections (Kafka: -> first ApiVersions answer)
   logFile: string;
+  dir?: string; // a data dir to remove once it is stopped
 }
 
 let logSeq = 0;
@@ -167,6 +178,50 @@ async function startOurs(logDir: string, numPartitions: number, topics: string[]
   return { proc, bootstrap: `127.0.0.1:${port}`, startMs: performance.now() - started, logFile };
 }
 
+/** Formats a fresh log dir under `tmp`, then starts Apache Kafka in KRaft combined mode (node 1) on two loopback ports. */
+async function startKafka(setup: KafkaSetup, name: string, numPartitions: number): Promise<Broker> {
+  const dir = mkdtempSync(join(tmp, `${name}-`));
+  const logsDir = join(dir, "logs");
+  mkdirSync(logsDir);
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const propsFile = join(dir, "server.properties");
+  writeFileSync(propsFile, kafkaProperties(join(dir, "data"), port, controllerPort, numPartitions));
+  const logFile = join(logsDir, "stdout.log");
+  const fail = (why: string): never => {
+    const detail = [tail(join(logsDir, "server.log")), tail(logFile), tail(join(logsDir, "stderr.log"))].filter(Boolean).join(" | ");
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`kafka: ${why}${detail ? `: ${detail}` : ""}`);
+  };
+  // not timed: `kafka-storage.sh format` is a separate step before the first start
+  const format = spawn([setup.java, ...kafkaJvmArgs(setup, logsDir, false), "kafka.tools.StorageTool", "format",
+    "-t", randomClusterId(), "-c", propsFile], { stdout: Bun.file(join(logsDir, "format.log")), stderr: Bun.file(join(logsDir, "format.err")) });
+  const formatKiller = setTimeout(() => format.kill("SIGKILL"), 60_000);
+  const formatCode = await format.exited;
+  clearTimeout(formatKiller);
+  if (formatCode !== 0) fail(`the storage tool exited ${formatCode}: ${tail(join(logsDir, "format.err"))}`);
+
+  const started = performance.now();
+  const proc = spawn([setup.java, ...kafkaJvmArgs(setup, logsDir, true), "kafka.Kafka", propsFile],
+    { stdout: Bun.file(logFile), stderr: Bun.file(join(logsDir, "stderr.log")) });
+  const end = started + 90_000;
+  for (;;) {
+    if (!alive(proc)) fail(`kafka.Kafka exited (${proc.exitCode ?? proc.signalCode}) before answering`);
+    if (await answersApiVersions(port, 1000)) break;
+    if (performance.now() > end) {
+      await stop(proc, 15_000);
+      fail(`no ApiVersions answer on 127.0.0.1:${port} within 90 s`);
+    }
+    await Bun.sleep(5);
+  }
+  return { proc, bootstrap: `127.0.0.1:${port}`, startMs: performance.now() - started, logFile: join(logsDir, "server.log"), dir };
+}
+
+/** SIGTERM (SIGKILL after graceMs), then removes its data dir if it has one. */
+async function stopBroker(b: Broker, graceMs = 15_000): Promise<void> {
+  if (await stop(b.proc, graceMs)) note(`${b.proc.pid} (${b.bootstrap}) needed SIGKILL: no exit within ${graceMs / 1000} s of SIGTERM`);
+  if (b.dir) rmSync(b.dir, { recursive: true, force: true });
+}
+
 /** VmRSS and VmHWM in MB (10^6 bytes) from /proc/PID/status. */
 function memory(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -216,14 +271,15 @@ async function loadgen(args: string[], limitSecs: number, reserveSecs = 0): Prom
 
 // ---------------------------------------------------------------- results
 
-type Side = "ours" | "peer";
-interface Row { workload: string; metric: string; ours: (number | null)[]; peer: (number | null)[] }
+const SIDES = ["ours", "mock", "kafka"] as const;
+type Side = (typeof SIDES)[number];
+type Row = { workload: string; metric: string } & Record<Side, (number | null)[]>;
 const rows: Row[] = [];
 const notes: string[] = [];
 
 function row(workload: string, metric: string): Row {
   let r = rows.find((x) => x.workload === workload && x.metric === metric);
-  if (!r) rows.push((r = { workload, metric, ours: [], peer: [] }));
+  if (!r) rows.push((r = { workload, metric, ours: [], mock: [], kafka: [] }));
   return r;
 }
 function note(msg: string) {
@@ -271,7 +327,8 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-const topicsFor = (run: number) => [...new Set(WORKLOADS.map((w) => `${w.topic}-r${run}`))];
+const SELECTED = WORKLOADS.filter((w) => !ONLY || ONLY.has(w.topic) || (w.needs !== undefined && ONLY.has(w.needs)));
+const topicsFor = (run: number) => [...new Set(SELECTED.map((w) => `${w.topic}-r${run}`))];
 const allTopics = ["warmup", ...Array.from({ length: RUNS }, (_, i) => topicsFor(i + 1)).flat()];
 
 // ---------------------------------------------------------------- phases
@@ -299,22 +356,26 @@ async function ensureAlive(t: Target, restart: () => Promise<Broker>): Promise<v
   }
 }
 
-async function comparison(ours: Target, peer: Target, restartOurs: () => Promise<Broker>): Promise<void> {
+async function comparison(targets: Target[], restartOurs: () => Promise<Broker>): Promise<void> {
   // Warm-up (not recorded): connections, JIT, allocator.
-  for (const t of [ours, peer]) {
+  for (const t of targets) {
     if (!t.broker) continue;
+    // the JVM's C2 compiler is still busy after 200k messages (~1 s of its CPU per following 1M): Kafka gets 1M
+    const n = t.side === "kafka" ? 1e6 : 2e5;
     try {
-      await loadgen(produce(2e5, 100, "1")(t.broker.bootstrap, "warmup"), 30, 60);
-      await loadgen(consume(2e5)(t.broker.bootstrap, "warmup"), 30, 60);
+      await loadgen(produce(n, 100, "1")(t.broker.bootstrap, "warmup"), 30, STARTUP_RESERVE);
+      await loadgen(consume(n)(t.broker.bootstrap, "warmup"), 30, STARTUP_RESERVE);
     } catch (e) {
       note(`${t.side} warm-up failed: ${(e as Error).message}`);
     }
   }
   const timedOut = new Set<string>(); // side:workload that hit its time limit once
   for (let run = 1; run <= RUNS; run++) {
-    const order = run % 2 ? [ours, peer] : [peer, ours];
+    // the order rotates: run 1 ours, mock, kafka; run 2 mock, kafka, ours; ...
+    const shift = (run - 1) % targets.length;
+    const order = [...targets.slice(shift), ...targets.slice(0, shift)].filter((t) => t.side !== "kafka" || run <= KAFKA_RUNS);
     const produced = new Set<string>();
-    for (const w of WORKLOADS) {
+    for (const w of SELECTED) {
       for (const t of order) {
         const topic = `${w.topic}-r${run}`;
         let cpuBefore = NaN;
@@ -334,7 +395,7 @@ async function comparison(ours: Target, peer: Target, restartOurs: () => Promise
             row(w.name, "broker CPU ms/MB")[t.side].push(Number.isFinite(per) ? per : null);
           }
         };
-        if (t.side === "ours") await ensureAlive(t, restartOurs);
+        await ensureAlive(t, restartOurs); // only ours is restarted; a dead peer's cells become errors
         if (!t.broker) {
           record(null);
           continue;
@@ -352,7 +413,7 @@ async function comparison(ours: Target, peer: Target, restartOurs: () => Promise
         log(`run ${run}/${RUNS} ${t.side}: ${w.name}`);
         cpuBefore = cpuMs(t.broker.proc.pid);
         try {
-          const res = await loadgen(w.args(t.broker.bootstrap, topic), w.limit, 60);
+          const res = await loadgen(w.args(t.broker.bootstrap, topic), w.limit, STARTUP_RESERVE);
           produced.add(`${t.side}:${w.topic}`);
           if ((res.offset_anomalies ?? "0") !== "0") {
             note(`${t.side}: "${w.name}" run ${run}: ${res.offset_anomalies} offsets were not previous + 1`);
@@ -369,27 +430,35 @@ async function comparison(ours: Target, peer: Target, restartOurs: () => Promise
   }
 }
 
-async function startupPhase(): Promise<void> {
-  const wl = "start-up (ours only)";
-  const empty = row(wl, "empty log dir, exec → TCP accept, ms");
-  const full = row(wl, `${STARTUP_PARTS} partitions with data, ms`);
-  for (let i = 1; i <= RUNS && secsLeft() > 20; i++) {
-    try {
-      const b = await startOurs(join(tmp, `startup-empty-${i}`), PARTS, []);
-      empty.ours.push(b.startMs);
-      await stop(b.proc);
-    } catch (e) {
-      note(`ours start-up (empty) run ${i}: ${(e as Error).message}`);
-      empty.ours.push(null);
+async function startupPhase(kafka: KafkaSetup | null): Promise<void> {
+  const wl = "start-up";
+  const empty = row(wl, "empty log dir → ready, ms");
+  const full = row(wl, `ours: ${STARTUP_PARTS} partitions with data, ms`);
+  for (let i = 1; i <= RUNS; i++) {
+    const starts: [Side, () => Promise<Broker>][] = [
+      ["ours", () => startOurs(join(tmp, `startup-empty-${i}`), PARTS, [])],
+      ...(PEERS.has("mock") ? [["mock", () => startMock([])] as [Side, () => Promise<Broker>]] : []),
+      ...(kafka && i <= KAFKA_RUNS ? [["kafka", () => startKafka(kafka, `startup-kafka-${i}`, PARTS)] as [Side, () => Promise<Broker>]] : []),
+    ];
+    for (const [side, start] of starts) {
+      if (secsLeft() < (side === "kafka" ? 40 : 20)) break;
+      try {
+        const b = await start();
+        empty[side].push(b.startMs);
+        await stopBroker(b);
+      } catch (e) {
+        note(`${side} start-up (empty) run ${i}: ${(e as Error).message}`);
+        empty[side].push(null);
+      }
     }
   }
   // in-process: startBroker() in a Bun process (the embedding for test suites)
-  const inProcess = row(wl, "in-process startBroker(), empty log dir → TCP accept, ms");
+  const inProcess = row(wl, "ours: in-process startBroker(), empty log dir → TCP accept, ms");
   if (!OURS_IS_MOCK && secsLeft() > 20) {
     try {
-      const p = Bun.spawn([process.execPath, join(import.meta.dir, "embed-startup.ts"), String(RUNS)], { stdout: "pipe", stderr: "pipe" });
+      const p = spawn([process.execPath, join(import.meta.dir, "embed-startup.ts"), String(RUNS)], { stdout: "pipe", stderr: "pipe" });
       const killer = setTimeout(() => p.kill("SIGKILL"), 30000);
-      const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+      const [out, code] = await Promise.all([new Response(p.stdout as ReadableStream).text(), p.exited]);
       clearTimeout(killer);
       if (code !== 0) throw new Error(`exit ${code}`);
       inProcess.ours.push(...(JSON.parse(out.trim()) as { ms: number[] }).ms);
@@ -451,7 +520,7 @@ function cell(vals: (number | null)[]): { text: string; med: number | null } {
   return { text: `${fmt(med)}${range}${errs ? ` [${errs}/${vals.length} error]` : ""}`, med };
 }
 
-function machine(librdkafka: string): string {
+function machine(librdkafka: string, kafka: KafkaSetup | null): string {
   const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? "unknown";
   const memKb = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync("/proc/meminfo", "utf8"))?.[1] ?? 0);
@@ -459,26 +528,33 @@ function machine(librdkafka: string): string {
     `- CPU: ${model}, ${cpus().length} cores`,
     `- Memory: ${(memKb / 1024 / 1024).toFixed(1)} GiB`,
     `- Kernel: ${release()}`,
-    `- Bun: ${Bun.version}; librdkafka: ${librdkafka}`,
+    `- Bun: ${Bun.version}; librdkafka: ${librdkafka}${kafka ? `; Apache Kafka ${kafka.version} on Java ${kafka.javaVersion}` : ""}`,
     `- Date: ${new Date().toISOString()}`,
   ].join("\n");
 }
 
-function report(librdkafka: string): string {
+function report(librdkafka: string, kafka: KafkaSetup | null): string {
+  const peers = present.filter((x) => x !== "ours");
+  const name = (x: Side) => (x === "kafka" ? `kafka ${kafka?.version ?? ""}`.trim() : x);
+  const ordering = present.map((_, i) => [...present.slice(i), ...present.slice(0, i)].join(" → ")).join("; ");
   const lines = [
-    `# Broker benchmark: ours${OURS_IS_MOCK ? " (OURS=mock: a second mock stands in for ours)" : ""} vs librdkafka mock`,
+    `# Broker benchmark: ours${OURS_IS_MOCK ? " (OURS=mock: a second mock stands in for ours)" : ""} vs ${peers.map(name).join(" and ") || "no peer"}`,
     "",
-    `${RUNS} runs per workload, interleaved (odd runs ours first, even runs peer first), fresh topic per run, ` +
-      `${PARTS} partitions. Load generator: bench/loadgen.c (librdkafka), on the same machine.`,
+    `${RUNS} runs per workload${kafka && KAFKA_RUNS < RUNS ? ` (Kafka: the first ${KAFKA_RUNS})` : ""}, interleaved ` +
+      `(the order rotates per run: ${ordering}), fresh topic per run, ${PARTS} partitions. ` +
+      "Each cell: median (min–max). Load generator: bench/loadgen.c (librdkafka), on the same machine.",
     "",
-    "| workload | metric | ours (median, min–max) | peer (median, min–max) | ratio ours/peer |",
-    "|---|---|---|---|---|",
+    `| ${["workload", "metric", ...present.map(name), ...peers.map((p) => `ours/${p}`)].join(" | ")} |`,
+    `|${"---|".repeat(2 + present.length + peers.length)}`,
   ];
   for (const r of rows) {
-    const o = cell(r.ours);
-    const p = cell(r.peer);
-    const ratio = o.med !== null && p.med !== null && p.med !== 0 ? (o.med / p.med).toFixed(2) : "–";
-    lines.push(`| ${r.workload} | ${r.metric} | ${o.text} | ${p.text} | ${ratio} |`);
+    const cells = Object.fromEntries(present.map((x) => [x, cell(r[x])])) as Record<Side, ReturnType<typeof cell>>;
+    const o = cells.ours.med;
+    const ratios = peers.map((p) => {
+      const m = cells[p].med;
+      return o !== null && m !== null && m !== 0 ? (o / m).toFixed(2) : "–";
+    });
+    lines.push(`| ${[r.workload, r.metric, ...present.map((x) => cells[x].text), ...ratios].join(" | ")} |`);
   }
   lines.push(
     "",
@@ -486,10 +562,15 @@ function report(librdkafka: string): string {
       "MB = 10^6 payload bytes. Produce: first produce() → last delivery report. Consume: first → last message. " +
       `End to end: producer paced in 1 ms ticks, linger 0, consumer fetch.wait.max.ms=${E2E_FETCH_WAIT_MS} ` +
       "(the mock answers a fetch only after fetch.wait.max.ms), first second excluded. " +
-      "The mock keeps data in memory only, has no replication (acks=all = acks=1) and no disk.",
+      "Start-up, empty log dir: exec → TCP accept (ours, mock); Kafka: exec → first ApiVersions answer, log dir formatted beforehand. " +
+      "The mock keeps data in memory only, has no replication (acks=all = acks=1) and no disk." +
+      (kafka
+        ? " Kafka runs in KRaft combined mode with kafka-server-start.sh's JVM defaults (-Xmx1G -Xms1G, G1) and " +
+          "config/server.properties' settings, log dir beside ours; like ours it does not fsync per message."
+        : ""),
   );
   if (notes.length) lines.push("", "Notes:", ...notes.map((n) => `- ${n}`));
-  lines.push("", "Machine:", machine(librdkafka), `- Total bench time: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  lines.push("", "Machine:", machine(librdkafka, kafka), `- Total bench time: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return lines.join("\n") + "\n";
 }
 
@@ -508,43 +589,59 @@ async function compile(): Promise<void> {
 async function main(): Promise<void> {
   await compile();
   const librdkafka = (await loadgen(["version"], 10)).librdkafka ?? "unknown";
+  let kafka: KafkaSetup | null = null;
+  if (PEERS.has("kafka")) {
+    const k = kafkaSetup();
+    if ("skip" in k) note(`Apache Kafka skipped: ${k.skip}`);
+    else kafka = k;
+  }
+  // Kafka's start-ups (format + JVM) need more of the time kept back for the start-up phase
+  STARTUP_RESERVE = kafka ? 60 + 15 * KAFKA_RUNS : 60;
   const oursDir = join(tmp, "ours-data");
   const restartOurs = () => startOurs(oursDir, PARTS, allTopics.map((t) => `${t}:${PARTS}`));
 
-  const ours: Target = { side: "ours", broker: null };
-  const peer: Target = { side: "peer", broker: null };
-  try {
-    ours.broker = await restartOurs();
-  } catch (e) {
-    ours.error = (e as Error).message;
-    note(`ours failed to start: ${ours.error}`);
+  const targets: Target[] = [{ side: "ours", broker: null }];
+  if (PEERS.has("mock")) targets.push({ side: "mock", broker: null });
+  if (kafka) targets.push({ side: "kafka", broker: null });
+  present = targets.map((t) => t.side);
+  for (const t of targets) {
+    try {
+      t.broker = await (t.side === "ours" ? restartOurs()
+        : t.side === "mock" ? startMock(allTopics.map((x) => `${x}:${PARTS}`))
+        : startKafka(kafka!, "kafka-data", PARTS)); // topics are created by the first producer's Metadata
+      log(`${t.side}: ${t.broker.bootstrap}, up in ${t.broker.startMs.toFixed(0)} ms`);
+    } catch (e) {
+      t.error = (e as Error).message;
+      note(`${t.side} failed to start: ${t.error}`);
+    }
   }
-  peer.broker = await startMock(allTopics.map((t) => `${t}:${PARTS}`));
-  log(`ours: ${ours.broker?.bootstrap ?? "not running"}, peer: ${peer.broker.bootstrap}`);
 
   await Bun.sleep(1000);
-  const idle = [ours, peer].map((t) => (t.broker ? memory(t.broker.proc.pid).rss : null));
+  const idle = targets.map((t) => (t.broker ? memory(t.broker.proc.pid).rss : null));
 
-  await comparison(ours, peer, restartOurs);
+  await comparison(targets, restartOurs);
 
   const mem = "resident memory (MB)";
-  [ours, peer].forEach((t, i) => row(mem, "idle after start, VmRSS")[t.side].push(idle[i] ?? null));
-  for (const t of [ours, peer]) {
+  targets.forEach((t, i) => row(mem, "idle after start, VmRSS")[t.side].push(idle[i] ?? null));
+  for (const t of targets) {
     const m = t.broker && alive(t.broker.proc) ? memory(t.broker.proc.pid) : null;
     row(mem, "after all workloads, VmRSS")[t.side].push(m?.rss ?? null);
     row(mem, "peak, VmHWM")[t.side].push(m?.hwm ?? null);
-    if (t.broker) await stop(t.broker.proc);
+    if (t.broker) await stopBroker(t.broker);
   }
   rmSync(oursDir, { recursive: true, force: true });
 
-  log("start-up measurements (ours only)");
-  await startupPhase();
+  log("start-up measurements");
+  await startupPhase(kafka);
 
   if (stopping) return;
-  const md = report(librdkafka);
+  const md = report(librdkafka, kafka);
   mkdirSync(join(BENCH, "results"), { recursive: true });
   writeFileSync(join(BENCH, "results", "latest.md"), md);
-  writeFileSync(join(BENCH, "results", "latest.json"), JSON.stringify({ rows, notes }, null, 1));
+  writeFileSync(join(BENCH, "results", "latest.json"), JSON.stringify({
+    sides: present, runs: RUNS, kafkaRuns: kafka ? KAFKA_RUNS : 0, kafkaVersion: kafka?.version ?? null, librdkafka,
+    totalSecs: Math.round((performance.now() - t0) / 1000), rows, notes,
+  }, null, 1));
   console.log(md);
 }
 
