@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseVersions, type FieldDef, type MessageDef, type VersionRange } from "../src/protocol/schema.ts";
 import * as apiVersions from "../src/protocol/messages/api-versions.ts";
+import * as describeConfigs from "../src/protocol/messages/describe-configs.ts";
 import * as describeTopicPartitions from "../src/protocol/messages/describe-topic-partitions.ts";
 import * as fetch from "../src/protocol/messages/fetch.ts";
 import * as listOffsets from "../src/protocol/messages/list-offsets.ts";
@@ -24,7 +25,7 @@ import { SHARED } from "./helpers.ts";
 const PROTOCOL = join(SHARED, "kafka-protocol");
 const HAVE_SHARED = existsSync(join(PROTOCOL, "messages"));
 
-const MESSAGES: MessageDef[] = [apiVersions, describeTopicPartitions, fetch, listOffsets, metadata, produce].flatMap((m) => Object.values(m) as MessageDef[]);
+const MESSAGES: MessageDef[] = [apiVersions, describeConfigs, describeTopicPartitions, fetch, listOffsets, metadata, produce].flatMap((m) => Object.values(m) as MessageDef[]);
 const RECORDS: MessageDef[] = [...METADATA_RECORDS.values()];
 
 interface JsonField {

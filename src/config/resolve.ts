@@ -54,6 +54,34 @@ export class ConfigResolver {
     return null;
   }
 
+  /**
+   * What one layer sets for broker key `name` (DYNAMIC_BROKER_CONFIG: this node's
+   * record, DYNAMIC_DEFAULT_BROKER_CONFIG: the cluster default, STATIC_BROKER_CONFIG:
+   * server.properties), or undefined; DescribeConfigs lists each as a synonym.
+   */
+  layer(name: string, source: ConfigSourceCode): string | undefined {
+    switch (source) {
+      case ConfigSource.DYNAMIC_BROKER_CONFIG:
+        return this.layers.brokerConfigs.get(String(this.layers.nodeId))?.get(name);
+      case ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG:
+        return this.layers.brokerConfigs.get("")?.get(name);
+      case ConfigSource.STATIC_BROKER_CONFIG:
+        return this.staticConfig.get(name);
+      default:
+        return undefined;
+    }
+  }
+
+  /** The topic's own value of `name` (its ConfigRecord), or undefined. */
+  topicOwn(topic: string, name: string): string | undefined {
+    return this.layers.topicConfigs.get(topic)?.get(name);
+  }
+
+  /** The node id the per-broker layer belongs to. */
+  get nodeId(): number {
+    return this.layers.nodeId;
+  }
+
   /** The effective value of a broker key. */
   broker(key: ConfigKey): EffectiveValue {
     const set = this.brokerText(key.name);
