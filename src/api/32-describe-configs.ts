@@ -10,13 +10,19 @@
 //   dynamic keys that are set; another id or a non-number INVALID_REQUEST.
 //   Read-only unless the key is dynamically updatable.
 // - BROKER_LOGGER: our node id lists the root logger at our log.level;
-//   CLIENT_METRICS and GROUP: nothing is stored for them, so an empty list
-//   (an empty name is INVALID_REQUEST, as Kafka); any other type INVALID_REQUEST.
+//   CLIENT_METRICS: a subscription's three keys at their defaults (none can be
+//   set yet); GROUP: an empty list (Kafka lists its group keys, which our
+//   catalog does not have: a known deviation); an empty name is INVALID_REQUEST.
+// - a resource of any other type fails the whole request, as Kafka's
+//   authorization pass does: every result INVALID_REQUEST, the generic message.
+// v0 (removed by KIP-896) is not advertised and closes the connection, as Kafka 4.
+// error_message is "" when there is none, as Kafka 4.4 sends it (not null).
 // Synonyms (v1+, include_synonyms) follow Kafka's configSynonyms: layer by
 // layer (per-broker dynamic, cluster default, static, default), each layer in
 // the synonym order, then everything before the key itself is dropped (that
-// is Kafka's: a topic key's synonyms start at its primary broker key).
-// Sensitive (password) values are null. is_default (v0) is source == default.
+// is Kafka's: a topic key's synonyms start at its primary broker key, so
+// retention.ms has none unless log.retention.ms is set somewhere).
+// Sensitive (password) values are null.
 
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "../protocol/messages/describe-configs.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -33,6 +39,7 @@ type Synonym = Entry["synonyms"][number];
 
 /** Kafka's ConfigResource.Type ids. */
 const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8, CLIENT_METRICS: 16, GROUP: 32 } as const;
+const KNOWN_TYPES = new Set<number>(Object.values(ResourceType));
 /** Kafka's ConfigSource for loggers. */
 const DYNAMIC_BROKER_LOGGER_CONFIG = 6;
 const LAYERS: ConfigSourceCode[] = [ConfigSource.DYNAMIC_BROKER_CONFIG, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, ConfigSource.STATIC_BROKER_CONFIG, ConfigSource.DEFAULT_CONFIG];
@@ -43,10 +50,22 @@ class InvalidRequest extends Error {}
 function brokerSynonymGroup(name: string): string[] {
   for (const t of TOPIC_CONFIGS.values()) {
     const names = t.synonyms.map((s) => s.name);
-    if (names.length > 1 && names.includes(name)) return names;
+    // the ms/minutes/hours groups stand for each other; log.flush.interval.ms falls back to
+    // log.flush.scheduler.interval.ms but not the other way round
+    if (names.length > 1 && (names[0] === name || t.synonyms.some((s) => s.name === name && s.unit))) return names;
   }
   return [name];
 }
+
+/** A client metrics subscription's keys (ClientMetricsConfigs), at their defaults. */
+const CLIENT_METRICS_KEYS = [
+  { name: "interval.ms", value: "300000", configType: CONFIG_TYPE_CODE.int },
+  { name: "match", value: "", configType: CONFIG_TYPE_CODE.list },
+  { name: "metrics", value: "", configType: CONFIG_TYPE_CODE.list },
+];
+/** Errors.INVALID_REQUEST's own message, which Kafka sends when the whole request fails. */
+const INVALID_REQUEST_MESSAGE =
+  "This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker. See the broker logs for more details.";
 
 /** A broker key's default as Kafka's staticDefaultConfigs has it; for synonyms outside the catalog, the topic key's default in the synonym's unit. */
 function brokerDefault(name: string, topicKey?: ConfigKey): string | null {
@@ -54,7 +73,8 @@ function brokerDefault(name: string, topicKey?: ConfigKey): string | null {
   if (b) return b.kafkaDefault !== undefined ? b.kafkaDefault : b.default;
   const s = topicKey?.synonyms.find((x) => x.name === name);
   if (!topicKey || !s || topicKey.default === null) return null;
-  if (!s.unit) return topicKey.default;
+  // in an ms/hours group the ms key has no default (log.roll.jitter.ms): the hours key carries it
+  if (!s.unit) return topicKey.synonyms.some((x) => x.unit) ? null : topicKey.default;
   return String(Number(topicKey.default) / (s.unit === "hours" ? 3_600_000 : 60_000));
 }
 
@@ -106,7 +126,7 @@ export const describeConfigs = defineHandler({
   name: "DescribeConfigs",
   request: DescribeConfigsRequest,
   response: DescribeConfigsResponse,
-  minVersion: 0,
+  minVersion: 1,
   maxVersion: 4,
   handle(req, { broker }): HandlerResult<Response> {
     const resolver = broker.metadata.configs;
@@ -115,12 +135,12 @@ export const describeConfigs = defineHandler({
     const includeDocumentation = req.includeDocumentation ?? false;
 
     const describe = (type: number, name: string, wanted: readonly string[] | null): Result => {
-      const ok = (configs: Entry[]): Result => ({ errorCode: ErrorCode.NONE, errorMessage: null, resourceType: type, resourceName: name, configs });
+      const ok = (configs: Entry[]): Result => ({ errorCode: ErrorCode.NONE, errorMessage: "", resourceType: type, resourceName: name, configs });
       switch (type) {
         case ResourceType.TOPIC: {
           const bad = validateTopicName(name);
           if (bad) return { errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: bad, resourceType: type, resourceName: name, configs: [] };
-          if (!image.topics.has(name)) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, resourceType: type, resourceName: name, configs: [] };
+          if (!image.topics.has(name)) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: "", resourceType: type, resourceName: name, configs: [] };
           return ok(
             pick(TOPIC_CONFIGS.values(), wanted).map((key) => {
               const own = resolver.topicOwn(name, key.name);
@@ -164,7 +184,9 @@ export const describeConfigs = defineHandler({
         }
         case ResourceType.CLIENT_METRICS:
           if (name === "") throw new InvalidRequest("Client metrics subscription name must not be empty");
-          return ok([]);
+          return ok(
+            pick(CLIENT_METRICS_KEYS, wanted).map((k) => ({ ...k, readOnly: false, isDefault: true, configSource: ConfigSource.DEFAULT_CONFIG, isSensitive: false, synonyms: [], documentation: null })),
+          );
         case ResourceType.GROUP:
           if (name === "") throw new InvalidRequest("Group name must not be empty");
           return ok([]);
@@ -173,6 +195,10 @@ export const describeConfigs = defineHandler({
       }
     };
 
+    if (req.resources.some((r) => !KNOWN_TYPES.has(r.resourceType))) {
+      const results = req.resources.map((r): Result => ({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: INVALID_REQUEST_MESSAGE, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] }));
+      return { throttleTimeMs: 0, results };
+    }
     const results = req.resources.map((r): Result => {
       try {
         return describe(r.resourceType, r.resourceName, r.configurationKeys);

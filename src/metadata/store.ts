@@ -55,10 +55,11 @@ export class MetadataError extends Error {
 
 /** Kafka's Topic.validate: the reason a name is illegal, or null when it is fine. */
 export function validateTopicName(name: string): string | null {
-  if (name.length === 0) return "Topic name is illegal, it can't be empty";
-  if (name === "." || name === "..") return 'Topic name cannot be "." or ".."';
-  if (name.length > MAX_TOPIC_NAME_LENGTH) return `Topic name is illegal, it can't be longer than ${MAX_TOPIC_NAME_LENGTH} characters, topic name: ${name}`;
-  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`;
+  // Kafka 4.4's wording (DescribeConfigs sends it back as the error message)
+  if (name.length === 0) return "Topic name is invalid: the empty string is not allowed";
+  if (name === "." || name === "..") return `Topic name is invalid: '${name}' is not allowed`;
+  if (name.length > MAX_TOPIC_NAME_LENGTH) return `Topic name is invalid: the length of '${name}' is longer than the max allowed length ${MAX_TOPIC_NAME_LENGTH}`;
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return `Topic name is invalid: '${name}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'`;
   return null;
 }
 
