@@ -59,9 +59,9 @@ function brokerSynonymGroup(name: string): string[] {
 
 /** A client metrics subscription's keys (ClientMetricsConfigs), at their defaults. */
 const CLIENT_METRICS_KEYS = [
-  { name: "interval.ms", value: "300000", configType: CONFIG_TYPE_CODE.int },
-  { name: "match", value: "", configType: CONFIG_TYPE_CODE.list },
-  { name: "metrics", value: "", configType: CONFIG_TYPE_CODE.list },
+  { name: "interval.ms", value: "300000", configType: CONFIG_TYPE_CODE.int, doc: "Metrics push interval in milliseconds" },
+  { name: "match", value: "", configType: CONFIG_TYPE_CODE.list, doc: "Client match criteria" },
+  { name: "metrics", value: "", configType: CONFIG_TYPE_CODE.list, doc: "Telemetry metric name prefix list" },
 ];
 /** Errors.INVALID_REQUEST's own message, which Kafka sends when the whole request fails. */
 const INVALID_REQUEST_MESSAGE =
@@ -177,15 +177,26 @@ export const describeConfigs = defineHandler({
           const id = brokerId(name);
           if (id !== resolver.nodeId) throw new InvalidRequest(`Unexpected broker id, expected ${resolver.nodeId} but received ${name}`);
           const level = String(resolver.broker(BROKER_CONFIGS.get("log.level")!).value).toUpperCase();
+          // Kafka leaves a logger's type and documentation unset: 0 and ""
           const loggers = pick([{ name: "root", level }], wanted);
           return ok(
-            loggers.map((l) => ({ name: l.name, value: l.level, readOnly: false, isDefault: false, configSource: DYNAMIC_BROKER_LOGGER_CONFIG, isSensitive: false, synonyms: [], configType: 0, documentation: null })),
+            loggers.map((l) => ({ name: l.name, value: l.level, readOnly: false, isDefault: false, configSource: DYNAMIC_BROKER_LOGGER_CONFIG, isSensitive: false, synonyms: [], configType: 0, documentation: "" })),
           );
         }
         case ResourceType.CLIENT_METRICS:
           if (name === "") throw new InvalidRequest("Client metrics subscription name must not be empty");
           return ok(
-            pick(CLIENT_METRICS_KEYS, wanted).map((k) => ({ ...k, readOnly: false, isDefault: true, configSource: ConfigSource.DEFAULT_CONFIG, isSensitive: false, synonyms: [], documentation: null })),
+            pick(CLIENT_METRICS_KEYS, wanted).map((k) => ({
+              name: k.name,
+              value: k.value,
+              readOnly: false,
+              isDefault: true,
+              configSource: ConfigSource.DEFAULT_CONFIG,
+              isSensitive: false,
+              synonyms: [],
+              configType: k.configType,
+              documentation: includeDocumentation ? k.doc : null,
+            })),
           );
         case ResourceType.GROUP:
           if (name === "") throw new InvalidRequest("Group name must not be empty");
