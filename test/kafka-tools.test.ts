@@ -218,10 +218,22 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
   }, 60_000);
 
   // TopicCommand --describe asks the admin client for, in order: Metadata (listTopics), DescribeTopicPartitions,
-  // ListPartitionReassignments (an UnsupportedVersion there is tolerated), DescribeConfigs for the topic (fatal:
-  // "Error while executing topic command : The node does not support DESCRIBE_CONFIGS", exit 1), then
+  // ListPartitionReassignments (an UnsupportedVersion there is tolerated), DescribeConfigs for the topic, then
   // DescribeCluster (the admin client falls back to Metadata when it is not served).
-  test.todo("TopicCommand --describe shows partition count, leader and replicas (needs DescribeConfigs, API key 32, which we do not serve yet)");
+  test("TopicCommand --describe shows partition count, leader, replicas and the topic's configs", async () => {
+    const t = TOPICS[0]!;
+    const r = await runKafkaTool(TOPIC_COMMAND, ["--bootstrap-server", `127.0.0.1:${ours!.port}`, "--describe", "--topic", t]);
+    expectClean("TopicCommand --describe", r);
+    const lines = r.stdout.trim().split("\n");
+    // "Topic: x  TopicId: ...  PartitionCount: 3  ReplicationFactor: 1  Configs: segment.bytes=4096,..."
+    expect(lines[0]).toMatch(new RegExp(`^Topic: ${t}\\s+TopicId: \\S+\\s+PartitionCount: ${PARTITIONS}\\s+ReplicationFactor: 1\\s+Configs: `));
+    // only keys not at their default are listed: the broker overrides this broker was started with
+    expect(lines[0]).toContain("segment.bytes=4096");
+    expect(lines[0]).toContain("index.interval.bytes=256");
+    const parts = lines.slice(1).map((l) => l.trim());
+    expect(parts.length).toBe(PARTITIONS);
+    for (let p = 0; p < PARTITIONS; p++) expect(parts[p]).toMatch(new RegExp(`^Topic: ${t}\\s+Partition: ${p}\\s+Leader: 1\\s+Replicas: 1\\s+Isr: 1`));
+  }, 60_000);
 
   test("stops cleanly (SIGTERM) and leaves rolled segments with index entries", async () => {
     expect(await ours!.stop()).toBe(0);
