@@ -27,6 +27,7 @@ const API_KEYS: [key: number, min: number, max: number, name: string][] = [
   [2, 1, 8, "ListOffsets"],
   [3, 0, 12, "Metadata"],
   [18, 0, 4, "ApiVersions"],
+  [32, 1, 4, "DescribeConfigs"],
   [75, 0, 0, "DescribeTopicPartitions"],
 ];
 
