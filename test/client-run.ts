@@ -3,11 +3,14 @@
 // script keeps its cache, whether what it installed matches the sources, and
 // running a client program with a bound.
 
+import { afterAll, beforeAll, expect } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
 /** CI sets KAFKA_REQUIRE_CLIENTS=1: a missing client fails there instead of skipping. */
+import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
+
 export const CLIENTS_REQUIRED = process.env.KAFKA_REQUIRE_CLIENTS === "1";
 
 /** ${XDG_CACHE_HOME:-~/.cache}/kafka-bun/<name>, as the install scripts compute it. */
@@ -60,4 +63,26 @@ export function clientJson(what: string, run: ClientRun): any {
   } catch {
     throw new Error(`${what} printed no JSON:\n${run.out.slice(-2000)}\n${run.err.slice(-2000)}`);
   }
+}
+
+/**
+ * Starts ./kafka (3 partitions per new topic, a temp log dir) for the describe
+ * block it is called in, and stops it after; `bootstrap` is set once the
+ * block's tests run.
+ */
+export function brokerForSuite(): { readonly bootstrap: string; readonly port: number } {
+  const handle = { bootstrap: "", port: 0 };
+  let dir = "";
+  let kafka: RunningKafka | undefined;
+  beforeAll(async () => {
+    dir = tempDir();
+    kafka = await startKafka(dir, ["--override", "num.partitions=3"]);
+    handle.port = kafka.port;
+    handle.bootstrap = `127.0.0.1:${kafka.port}`;
+  });
+  afterAll(async () => {
+    if (kafka) expect(await kafka.stop()).toBe(0);
+    if (dir) removeDir(dir);
+  });
+  return handle;
 }

@@ -7,11 +7,10 @@
 // with the API. Without the built client these skip, except with
 // KAFKA_REQUIRE_CLIENTS=1 (CI).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
-import { clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
+import { brokerForSuite, clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
 
 const HERE = join(import.meta.dir, "go-client");
 const CACHE = process.env.KAFKA_GO_CLIENT_CACHE ?? clientCache("go-client");
@@ -30,20 +29,7 @@ const UNAVAILABLE = unavailable();
 if (UNAVAILABLE !== null && !CLIENTS_REQUIRED) test.skip(`franz-go tests (skipped: ${UNAVAILABLE})`, () => {});
 
 describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("franz-go", () => {
-  let dir: string;
-  let kafka: RunningKafka;
-  let bootstrap: string;
-
-  beforeAll(async () => {
-    dir = tempDir();
-    kafka = await startKafka(dir, ["--override", "num.partitions=3"]);
-    bootstrap = `127.0.0.1:${kafka.port}`;
-  });
-
-  afterAll(async () => {
-    if (kafka) expect(await kafka.stop()).toBe(0);
-    if (dir) removeDir(dir);
-  });
+  const broker = brokerForSuite();
 
   test("the franz-go client is built", () => {
     expect(UNAVAILABLE).toBeNull();
@@ -52,7 +38,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("franz-go", () => {
   test(
     "kgo produces keyed records with headers, ConsumePartitions reads them back; kadm lists start/end/by-time offsets and metadata",
     async () => {
-      const run = await runClient([CLIENT, bootstrap, "fg", "10"], 60_000);
+      const run = await runClient([CLIENT, broker.bootstrap, "fg", "10"], 60_000);
       const r = clientJson("go-client", run);
       expect(run.err).toBe("");
       expect(r.produced).toEqual([...Array.from({ length: 10 }, (_, i) => [0, i]), [2, 0]]);
@@ -70,7 +56,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("franz-go", () => {
       expect(r.end).toEqual([10, 0, 1]);
       // kadm answers an empty partition (nothing at or after the time) with its end offset
       expect(r.byTime).toEqual([0, 0, 0]);
-      expect(r.brokers).toEqual([`1 127.0.0.1:${kafka.port}`]);
+      expect(r.brokers).toEqual([`1 127.0.0.1:${broker.port}`]);
       expect(r.partitions).toEqual([0, 1, 2]);
     },
     90_000,

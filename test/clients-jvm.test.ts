@@ -9,11 +9,10 @@
 // with the API. Without Java 17 (a JDK: source programs need javac's module)
 // or the installed classpath these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
-import { clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
+import { brokerForSuite, clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
 
 const HERE = join(import.meta.dir, "java-client");
 const CACHE = process.env.KAFKA_JAVA_CLIENT_CACHE ?? clientCache("java-client");
@@ -53,20 +52,7 @@ function java(program: string, args: string[], timeoutMs = 60_000) {
 if (UNAVAILABLE !== null && !CLIENTS_REQUIRED) test.skip(`Java client tests (skipped: ${UNAVAILABLE})`, () => {});
 
 describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-clients 4.4.0)", () => {
-  let dir: string;
-  let kafka: RunningKafka;
-  let bootstrap: string;
-
-  beforeAll(async () => {
-    dir = tempDir();
-    kafka = await startKafka(dir, ["--override", "num.partitions=3"]);
-    bootstrap = `127.0.0.1:${kafka.port}`;
-  });
-
-  afterAll(async () => {
-    if (kafka) expect(await kafka.stop()).toBe(0);
-    if (dir) removeDir(dir);
-  });
+  const broker = brokerForSuite();
 
   test("kafka-clients is installed", () => {
     expect(UNAVAILABLE).toBeNull();
@@ -75,7 +61,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
   test(
     "producer (enable.idempotence=false, acks=all) with keys and headers; assign() + seekToBeginning consumer reads them back; end/beginning/by-time offsets",
     async () => {
-      const r = clientJson("Client.java produce-consume", await java("Client.java", ["produce-consume", bootstrap, "jv"]));
+      const r = clientJson("Client.java produce-consume", await java("Client.java", ["produce-consume", broker.bootstrap, "jv"]));
       const p0 = Array.from({ length: 10 }, (_, i) => [0, i]);
       expect(r.sent).toEqual([...p0, [1, 0]]);
       expect(r.records).toEqual([
@@ -96,8 +82,8 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
   test(
     "admin: describeCluster, listTopics, describeTopics (Metadata and DescribeTopicPartitions)",
     async () => {
-      const r = clientJson("Client.java admin", await java("Client.java", ["admin", bootstrap, "jv"]));
-      expect(r.describeCluster.ok).toMatchObject({ controller: 1, nodes: [[1, "127.0.0.1", kafka.port]] });
+      const r = clientJson("Client.java admin", await java("Client.java", ["admin", broker.bootstrap, "jv"]));
+      expect(r.describeCluster.ok).toMatchObject({ controller: 1, nodes: [[1, "127.0.0.1", broker.port]] });
       expect(r.describeCluster.ok.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(r.listTopics).toEqual({ ok: ["jv"] });
       expect(r.describeTopics).toEqual({
@@ -111,7 +97,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
   test(
     "the default producer (idempotent) fails fast without InitProducerId, naming it",
     async () => {
-      const r = clientJson("Client.java idempotent", await java("Client.java", ["idempotent", bootstrap, "jv-idem"]));
+      const r = clientJson("Client.java idempotent", await java("Client.java", ["idempotent", broker.bootstrap, "jv-idem"]));
       expect(r).toMatchObject({
         ok: false,
         error: "org.apache.kafka.common.KafkaException",

@@ -6,11 +6,10 @@
 // offsets; what needs APIs the broker lacks is todo, with the API. Without the
 // venv these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
-import { clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
+import { brokerForSuite, clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
 
 const HERE = join(import.meta.dir, "python-clients");
 const VENV = process.env.KAFKA_PY_VENV ?? clientCache("venv");
@@ -33,20 +32,7 @@ const python = (script: string, args: string[]) => runClient([PYTHON, join(HERE,
 if (UNAVAILABLE !== null && !CLIENTS_REQUIRED) test.skip(`confluent-kafka and aiokafka tests (skipped: ${UNAVAILABLE})`, () => {});
 
 describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from PyPI", () => {
-  let dir: string;
-  let kafka: RunningKafka;
-  let bootstrap: string;
-
-  beforeAll(async () => {
-    dir = tempDir();
-    kafka = await startKafka(dir, ["--override", "num.partitions=3"]);
-    bootstrap = `127.0.0.1:${kafka.port}`;
-  });
-
-  afterAll(async () => {
-    if (kafka) expect(await kafka.stop()).toBe(0);
-    if (dir) removeDir(dir);
-  });
+  const broker = brokerForSuite();
 
   test("confluent-kafka and aiokafka are installed", () => {
     expect(UNAVAILABLE).toBeNull();
@@ -55,7 +41,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
   test(
     "confluent-kafka: produces keyed messages with headers (acks=all), consumes them by assign(OFFSET_BEGINNING), watermarks and offsets_for_times",
     async () => {
-      const run = await python("confluent_client.py", [bootstrap, "cf", "10"]);
+      const run = await python("confluent_client.py", [broker.bootstrap, "cf", "10"]);
       const r = clientJson("confluent_client.py", run);
       // librdkafka logs to stderr: a configured group.id without subscribe() must not make it complain
       expect(run.err.trim()).toBe("");
@@ -73,7 +59,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
   test(
     "aiokafka: produces keyed messages with headers (acks=all), consumes them with no group_id by assign + seek_to_beginning, end/beginning/by-time offsets",
     async () => {
-      const run = await python("aiokafka_client.py", [bootstrap, "aio", "10"]);
+      const run = await python("aiokafka_client.py", [broker.bootstrap, "aio", "10"]);
       const r = clientJson("aiokafka_client.py", run);
       expect(run.err.trim()).toBe("");
       expect(r.sent).toEqual([...Array.from({ length: 10 }, (_, i) => [0, i]), [1, 0], [1, 1], [1, 2]]);
