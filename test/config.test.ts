@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KAFKA_BIN, removeDir, requestFrame, startInProcess, startKafka, tempDir, type InProcessConnection } from "./helpers.ts";
+import { type InProcessConnection, removeDir, requestFrame, runCli, startInProcess, startKafka, tempDir } from "./helpers.ts";
 import { BROKER_CONFIGS, ConfigSource, TOPIC_CONFIGS } from "../src/config/catalog.ts";
 import { KAFKA_BROKER_KEYS } from "../src/config/kafka-keys.ts";
 import { buildConfig, ConfigError, parseProperties, unknownKeys } from "../src/config.ts";
@@ -61,12 +61,6 @@ function configError(raw: Record<string, string>): string {
     throw e;
   }
   throw new Error("no ConfigError");
-}
-
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([KAFKA_BIN, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, stdout, stderr };
 }
 
 describe("catalog", () => {

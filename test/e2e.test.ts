@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { KAFKA_BIN, SHARED_FIXTURE, WireClient, removeDir, requestFrame, startKafka, tempDir, type Msg, type RunningKafka } from "./helpers.ts";
+import { type Msg, removeDir, requestFrame, runCli, type RunningKafka, SHARED_FIXTURE, startKafka, tempDir, WireClient } from "./helpers.ts";
 import { encode } from "../src/protocol/codec.ts";
 import { Reader } from "../src/protocol/reader.ts";
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
@@ -78,14 +78,6 @@ function values(records: Uint8Array | null): string[] {
     p += size;
   }
   return out;
-}
-
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([KAFKA_BIN, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const killer = setTimeout(() => p.kill("SIGKILL"), 10000);
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  clearTimeout(killer);
-  return { code, stdout, stderr };
 }
 
 describe("command line", () => {

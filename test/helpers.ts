@@ -169,6 +169,15 @@ export interface RunningKafka {
   stop(): Promise<number>;
 }
 
+/** Runs ./kafka with `args` to its end (killed after 10 s): exit code and output, for command-line tests. */
+export async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const p = Bun.spawn([KAFKA_BIN, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const killer = setTimeout(() => p.kill("SIGKILL"), 10000);
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  clearTimeout(killer);
+  return { code, stdout, stderr };
+}
+
 /** Starts ./kafka on 127.0.0.1 with a free port; resolves once it printed its listening line. */
 export async function startKafka(dir: string, extra: string[] = [], timeoutMs = 10000): Promise<RunningKafka> {
   if (!existsSync(KAFKA_BIN)) throw new Error(`${KAFKA_BIN} missing: run npm run build`);

@@ -3,21 +3,13 @@
 // start-up with one line instead of being served as plaintext.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { KAFKA_BIN, WireClient, removeDir, requestFrame, startKafka, tempDir } from "./helpers.ts";
+import { removeDir, requestFrame, runCli, startKafka, tempDir, WireClient } from "./helpers.ts";
 import { codecFor, encode, isFlexible } from "../src/protocol/codec.ts";
 import { Reader } from "../src/protocol/reader.ts";
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach(removeDir));
-
-async function runCli(args: string[]): Promise<{ code: number; stderr: string }> {
-  const p = Bun.spawn([KAFKA_BIN, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const killer = setTimeout(() => p.kill("SIGKILL"), 10000);
-  const [stderr, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-  clearTimeout(killer);
-  return { code, stderr };
-}
 
 /** The brokers a Metadata v12 answer lists, asked on the given port. */
 async function advertisedBrokers(port: number): Promise<{ host: string; port: number }[]> {
