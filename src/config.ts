@@ -29,6 +29,8 @@ export interface BrokerConfig {
   logDir: string;
   numPartitions: number;
   autoCreateTopicsEnable: boolean;
+  /** delete.topic.enable: DeleteTopics deletes (else TOPIC_DELETION_DISABLED) */
+  deleteTopicEnable: boolean;
   logSegmentBytes: number;
   messageMaxBytes: number;
   socketRequestMaxBytes: number;
@@ -162,6 +164,7 @@ export function buildConfig(raw: Map<string, string>): BrokerConfig {
     logDir: logDirs[0]!,
     numPartitions: brokerValue<number>(raw, "num.partitions"),
     autoCreateTopicsEnable: brokerValue<boolean>(raw, "auto.create.topics.enable"),
+    deleteTopicEnable: brokerValue<boolean>(raw, "delete.topic.enable"),
     logSegmentBytes: brokerValue<number>(raw, "log.segment.bytes"),
     messageMaxBytes: brokerValue<number>(raw, "message.max.bytes"),
     socketRequestMaxBytes: brokerValue<number>(raw, "socket.request.max.bytes"),

@@ -21,6 +21,8 @@
 
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { ApiVersionsRequest, ApiVersionsResponse } from "../src/protocol/messages/api-versions.ts";
+import { DeleteTopicsRequest, DeleteTopicsResponse } from "../src/protocol/messages/delete-topics.ts";
+import { DescribeClusterRequest, DescribeClusterResponse } from "../src/protocol/messages/describe-cluster.ts";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "../src/protocol/messages/describe-configs.ts";
 import { MetadataStore } from "../src/metadata/store.ts";
 import { defineMessage } from "../src/protocol/schema.ts";
@@ -719,4 +721,139 @@ suite("differential: Apache Kafka vs ours", () => {
     }
     flush();
   }, 120_000);
+  // ---------------------------------------------------------------------------
+  // DeleteTopics and DescribeCluster
+
+  /** Metadata v12 without auto-create until the topic is gone (Kafka's broker learns of the deletion from its controller a little later). */
+  async function awaitGone(p: Peer, topic: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const a = await call(p, MetadataRequest, MetadataResponse, 12, { topics: [{ name: topic }], allowAutoTopicCreation: false });
+      if (!a.closed && a.body.topics[0]?.errorCode === 3) return;
+      if (Date.now() > deadline) throw new Error(`${p.name}: topic ${topic} still there after ${timeoutMs} ms`);
+      await Bun.sleep(50);
+    }
+  }
+
+  /** Kafka shuffles DeleteTopics responses: compared in a fixed order. */
+  const sorted = (a: Answer): Answer =>
+    a.closed
+      ? a
+      : {
+          closed: false,
+          body: {
+            ...a.body,
+            responses: [...a.body.responses].sort((x: Msg, y: Msg) => `${x.name}|${x.errorCode}|${x.errorMessage}`.localeCompare(`${y.name}|${y.errorCode}|${y.errorMessage}`)),
+          },
+        };
+
+  const delByName = (names: string[]) => () => ({ topicNames: names, topics: names.map((name) => ({ name, topicId: new Uint8Array(16) })), timeoutMs: 30_000 });
+
+  test("DeleteTopics v0-v6 by name: existing, unknown, internal, listed twice", async () => {
+    const [k0, o0] = await both(DeleteTopicsRequest, DeleteTopicsResponse, 0, delByName(["diff-no-such-topic"]));
+    expectSame("DeleteTopics v0", k0, o0);
+    for (let v = 1; v <= 6; v++) {
+      const topic = `diff-del-v${v}`;
+      await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+      const [k, o] = await both(DeleteTopicsRequest, DeleteTopicsResponse, v, delByName([topic]));
+      expectSame(`DeleteTopics v${v} existing topic`, k, o);
+      for (const a of [k, o]) expect(!a.closed && a.body.responses[0].errorCode).toBe(0);
+      await Promise.all([awaitGone(kafka, topic), awaitGone(ours, topic)]);
+      const cases: [string, string[]][] = [
+        ["unknown topic", ["diff-no-such-topic"]],
+        ["deleted topic", [topic]],
+        ["internal topic", ["__cluster_metadata"]],
+        ["listed twice", ["diff-meta", "diff-meta"]],
+        ["unknown and listed twice", ["diff-no-such-topic", "diff-meta", "diff-meta"]],
+      ];
+      for (const [what, names] of cases) {
+        const [k2, o2] = await both(DeleteTopicsRequest, DeleteTopicsResponse, v, delByName(names));
+        expectSame(`DeleteTopics v${v} ${what}`, sorted(k2), sorted(o2));
+        const codes = (a: Answer) => (a.closed ? "closed" : (sorted(a) as { body: Msg }).body.responses.map((r: Msg) => r.errorCode).join(","));
+        const want = { "unknown topic": "3", "deleted topic": "3", "internal topic": "3", "listed twice": "42", "unknown and listed twice": "42,3" }[what];
+        expect([codes(k2), codes(o2)]).toEqual([want, want]);
+      }
+    }
+    // the topic listed twice was not deleted
+    const [km, om] = await both(MetadataRequest, MetadataResponse, 12, () => ({ topics: [{ name: "diff-meta" }], allowAutoTopicCreation: false }));
+    for (const a of [km, om]) expect(!a.closed && a.body.topics[0].errorCode).toBe(0);
+    flush();
+  }, 180_000);
+
+  test("DeleteTopics v6 by id: existing, unknown, name and id, neither, id twice; created again: a new id, the old one unknown", async () => {
+    const topic = "diff-del-id";
+    await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+    const oldIds = new Map([kafka, ours].map((p) => [p.name, p.topicIds.get(topic)!]));
+    const byId = (entries: (p: Peer) => { name: string | null; topicId: Uint8Array }[]) => (p: Peer) => ({ topics: entries(p), topicNames: [], timeoutMs: 30_000 });
+    const otherId = Uint8Array.from({ length: 16 }, (_, i) => i + 1);
+    const zero = new Uint8Array(16);
+    const pre: [string, (p: Peer) => { name: string | null; topicId: Uint8Array }[]][] = [
+      ["unknown id", () => [{ name: null, topicId: otherId }]],
+      ["name and id", (p) => [{ name: topic, topicId: p.topicIds.get(topic)! }]],
+      ["neither name nor id", () => [{ name: null, topicId: zero }]],
+      ["id twice", (p) => [{ name: null, topicId: p.topicIds.get(topic)! }, { name: null, topicId: p.topicIds.get(topic)! }]],
+      ["name and its id", (p) => [{ name: null, topicId: p.topicIds.get(topic)! }, { name: topic, topicId: zero }]],
+    ];
+    const seenV6: string[] = [];
+    for (const [what, entries] of pre) {
+      const [k, o] = await both(DeleteTopicsRequest, DeleteTopicsResponse, 6, byId(entries));
+      expectSame(`DeleteTopics v6 ${what}`, sorted(k), sorted(o));
+      if (!k.closed) seenV6.push(`${what}: ${JSON.stringify(k.body.responses.map((r: Msg) => [r.name, r.errorCode, r.errorMessage]))}`);
+    }
+    expect(seenV6).toEqual([
+      `unknown id: [[null,100,"This server does not host this topic ID."]]`,
+      `name and id: [["${topic}",42,"You may not specify both topic name and topic id."]]`,
+      `neither name nor id: [[null,42,"Neither topic name nor id were specified."]]`,
+      `id twice: [[null,42,"Duplicate topic id."]]`,
+      `name and its id: [["${topic}",42,"The provided topic name maps to an ID that was already supplied."]]`,
+    ]);
+    const [k, o] = await both(DeleteTopicsRequest, DeleteTopicsResponse, 6, byId((p) => [{ name: null, topicId: p.topicIds.get(topic)! }]));
+    expectSame("DeleteTopics v6 existing topic by id", k, o);
+    for (const a of [k, o]) expect(!a.closed && a.body.responses[0].errorCode).toBe(0);
+    await Promise.all([awaitGone(kafka, topic), awaitGone(ours, topic)]);
+    const [k2, o2] = await both(DeleteTopicsRequest, DeleteTopicsResponse, 6, byId((p) => [{ name: null, topicId: oldIds.get(p.name)! }]));
+    expectSame("DeleteTopics v6 deleted id", k2, o2);
+
+    // created again through Metadata: a new id; the old id is unknown to Metadata and Fetch
+    await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+    for (const p of [kafka, ours]) expect(toHex(p.topicIds.get(topic)!)).not.toBe(toHex(oldIds.get(p.name)!));
+    const [km, om] = await both(MetadataRequest, MetadataResponse, 12, (p) => ({ topics: [{ name: null, topicId: oldIds.get(p.name)! }], allowAutoTopicCreation: false }));
+    expectSame("Metadata v12 by the deleted topic's id", km, om);
+    for (const a of [km, om]) expect(!a.closed && a.body.topics[0].errorCode).toBe(100);
+    const [kf, of] = await both(FetchRequest, FetchResponse, 13, (p) => ({
+      replicaId: -1,
+      maxWaitMs: 100,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic, topicId: oldIds.get(p.name)!, partitions: [{ partition: 0, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }],
+      forgottenTopicsData: [],
+      rackId: "",
+    }));
+    expectSame("Fetch v13 by the deleted topic's id", kf, of);
+    for (const a of [kf, of]) expect(!a.closed && a.body.responses[0].partitions[0].errorCode).toBe(100);
+    flush();
+  }, 180_000);
+
+  test("DescribeCluster v0-v1: brokers, with and without authorized operations, endpoint types", async () => {
+    for (let v = 0; v <= 1; v++) {
+      for (const ops of [false, true]) {
+        const [k, o] = await both(DescribeClusterRequest, DescribeClusterResponse, v, () => ({ includeClusterAuthorizedOperations: ops, endpointType: 1 }));
+        expectSame(`DescribeCluster v${v} brokers${ops ? " with operations" : ""}`, k, o);
+      }
+    }
+    for (const type of [2, 0, 3]) {
+      const [k, o] = await both(DescribeClusterRequest, DescribeClusterResponse, 1, () => ({ includeClusterAuthorizedOperations: true, endpointType: type }));
+      expectSame(`DescribeCluster v1 endpoint type ${type}`, k, o);
+      for (const a of [k, o]) expect(!a.closed && a.body.errorCode).toBe(type === 2 ? 114 : 115);
+    }
+    // the same cluster operations in Metadata (v8-v10 ask for them)
+    for (let v = 8; v <= 10; v++) {
+      const [k, o] = await both(MetadataRequest, MetadataResponse, v, () => ({ topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true }));
+      expectSame(`Metadata v${v} cluster authorized operations`, k, o);
+    }
+    flush();
+  }, 60_000);
 });

@@ -10,8 +10,12 @@ import { MetadataError, validateTopicName } from "../metadata/store.ts";
 
 /** AclOperation bits: with no authorizer every topic operation is allowed (READ..ALTER_CONFIGS). */
 export const ALL_TOPIC_OPERATIONS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
-/** CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, CREATE_TOKENS, DESCRIBE_TOKENS */
-export const ALL_CLUSTER_OPERATIONS = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14);
+/**
+ * The cluster operations Kafka supports on the CLUSTER resource (AclEntry.supportedOperations), all allowed with no
+ * authorizer: CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE = 8096, as
+ * Kafka 4.4 answers in Metadata and DescribeCluster (CREATE_TOKENS/DESCRIBE_TOKENS belong to other resource types).
+ */
+export const ALL_CLUSTER_OPERATIONS = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
 export const OPERATIONS_NOT_REQUESTED = -2147483648;
 
 export function uuidKey(id: Uint8Array): string {

@@ -163,7 +163,7 @@ const KEYS: readonly ConfigKey[] = [
   broker("min.insync.replicas", "int", "1", "Replicas that must acknowledge an acks=all write.", { min: 1, ...CW }),
   broker("unclean.leader.election.enable", "boolean", "false", "Allow out-of-sync replicas to become leader.", CW),
   broker("default.replication.factor", "int", "1", "Replication factor of auto-created topics."),
-  broker("delete.topic.enable", "boolean", "true", "Allow DeleteTopics."),
+  broker("delete.topic.enable", "boolean", "true", "Allow DeleteTopics.", { applied: true }),
   broker("group.initial.rebalance.delay.ms", "int", "3000", "Wait for more members before the first rebalance of a new group."),
   broker("group.min.session.timeout.ms", "int", "6000", "Smallest session timeout a consumer may ask for."),
   broker("group.max.session.timeout.ms", "int", "1800000", "Largest session timeout a consumer may ask for."),
