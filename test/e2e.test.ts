@@ -13,6 +13,8 @@ import { ProduceRequest, ProduceResponse } from "../src/protocol/messages/produc
 import { FetchRequest, FetchResponse } from "../src/protocol/messages/fetch.ts";
 import { ListOffsetsRequest, ListOffsetsResponse } from "../src/protocol/messages/list-offsets.ts";
 import { ApiVersionsRequest, ApiVersionsResponse } from "../src/protocol/messages/api-versions.ts";
+import { DeleteTopicsRequest, DeleteTopicsResponse } from "../src/protocol/messages/delete-topics.ts";
+import { DescribeClusterRequest, DescribeClusterResponse } from "../src/protocol/messages/describe-cluster.ts";
 import { buildBatch, decodeRecords } from "../src/records/record.ts";
 import type { MessageDef } from "../src/protocol/schema.ts";
 import { isFlexible } from "../src/protocol/codec.ts";
@@ -288,6 +290,49 @@ describe("running broker", () => {
       healthy.close();
       bad.close();
       bad2.close();
+    }
+  });
+
+  test("DeleteTopics: the partition dirs are renamed -delete, then removed; Metadata no longer lists the topic; re-created with a new id", async () => {
+    const c = await WireClient.connect(kafka.port);
+    try {
+      await createTopic(c, "gone");
+      const md = await call(c, MetadataRequest, MetadataResponse, 12, { topics: [{ topicId: new Uint8Array(16), name: "gone" }], allowAutoTopicCreation: false });
+      const oldId: Uint8Array = md.topics[0].topicId;
+      expect((await call(c, ProduceRequest, ProduceResponse, 9, produceBody("gone", 0, ["a", "b"]))).responses[0].partitionResponses[0].errorCode).toBe(0);
+      const del = await call(c, DeleteTopicsRequest, DeleteTopicsResponse, 6, { topics: [{ name: "gone", topicId: new Uint8Array(16) }], timeoutMs: 5000 });
+      expect(del.responses).toEqual([{ name: "gone", topicId: oldId, errorCode: 0, errorMessage: null }]);
+      const dirs = () => readdirSync(dir).filter((d) => d.startsWith("gone-"));
+      // renamed at once (`gone-<n>.<uuid hex>-delete`), removed once unread: bounded wait
+      expect(dirs().every((d) => /^gone-\d+\.[0-9a-f]{32}-delete$/.test(d))).toBe(true);
+      const deadline = Date.now() + 10_000;
+      while (dirs().length > 0 && Date.now() < deadline) await Bun.sleep(20);
+      expect(dirs()).toEqual([]);
+      const all = await call(c, MetadataRequest, MetadataResponse, 12, { topics: null, allowAutoTopicCreation: false });
+      expect(all.topics.map((t: Msg) => t.name)).not.toContain("gone");
+      const byName = await call(c, MetadataRequest, MetadataResponse, 12, { topics: [{ topicId: new Uint8Array(16), name: "gone" }], allowAutoTopicCreation: false });
+      expect(byName.topics[0].errorCode).toBe(3);
+      // created again: a new id; a fetch by the old id is UNKNOWN_TOPIC_ID
+      await createTopic(c, "gone");
+      const again = await call(c, MetadataRequest, MetadataResponse, 12, { topics: [{ topicId: new Uint8Array(16), name: "gone" }], allowAutoTopicCreation: false });
+      expect(Buffer.from(again.topics[0].topicId).equals(Buffer.from(oldId))).toBe(false);
+      const f = await call(c, FetchRequest, FetchResponse, 13, { ...fetchBody("gone", 0, 0), topics: [{ topicId: oldId, partitions: [{ partition: 0, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 1 << 20 }] }] });
+      expect(f.responses[0].partitions[0].errorCode).toBe(100);
+    } finally {
+      c.close();
+    }
+  });
+
+  test("DescribeCluster: this node at the listener's address, the controller", async () => {
+    const c = await WireClient.connect(kafka.port);
+    try {
+      const dc = await call(c, DescribeClusterRequest, DescribeClusterResponse, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+      expect(dc.errorCode).toBe(0);
+      expect(dc.clusterId).toMatch(/^\S{22}$/);
+      expect(dc.controllerId).toBe(1);
+      expect(dc.brokers).toEqual([{ brokerId: 1, host: "127.0.0.1", port: kafka.port, rack: null }]);
+    } finally {
+      c.close();
     }
   });
 
