@@ -4,7 +4,9 @@
 // One ./kafka on a temp log dir with tiny segments (log.segment.bytes 4096)
 // and dense indexes (log.index.interval.bytes 256) gets two 3-partition
 // topics of records with keys, headers and fixed CreateTime timestamps, every
-// fifth batch gzip-compressed; Kafka's TopicCommand lists them while it runs.
+// fifth batch gzip-compressed; Kafka's TopicCommand lists them while it runs,
+// and deletes a third topic (--delete) whose RemoveTopicRecord the decoder and
+// Kafka then read.
 // After a clean stop (SIGTERM), Kafka's DumpLogSegments reads every segment
 // (--deep-iteration, compared record by record with what was produced),
 // sanity-checks and verifies every .index/.timeindex, and decodes the KRaft
@@ -37,6 +39,8 @@ const KCAT = Bun.which("kcat");
 const REASON = referenceToolsUnavailable() ?? (KCAT ? null : "no kcat on PATH (apt-get install kcat)");
 
 const TOPICS = ["tools-orders", "tools-events"];
+/** created and deleted while ./kafka runs (TopicCommand --delete) */
+const DOOMED = "tools-doomed";
 const PARTITIONS = 3;
 const BATCHES_PER_PARTITION = 30;
 const RECORDS_PER_BATCH = 5;
@@ -235,6 +239,29 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
     for (let p = 0; p < PARTITIONS; p++) expect(parts[p]).toMatch(new RegExp(`^Topic: ${t}\\s+Partition: ${p}\\s+Leader: 1\\s+Replicas: 1\\s+Isr: 1`));
   }, 60_000);
 
+  // TopicCommand --delete: the admin client's Metadata (listTopics) then DeleteTopics by name; the
+  // RemoveTopicRecord it writes is decoded by DumpLogSegments and replayed by Kafka below.
+  let doomedId = "";
+  test("TopicCommand --delete deletes a topic: its dirs go, --list no longer shows it", async () => {
+    const client = await WireClient.connect(ours!.port);
+    try {
+      const md = await call(client, MetadataRequest, MetadataResponse, 12, { topics: [{ topicId: new Uint8Array(16), name: DOOMED }], allowAutoTopicCreation: true });
+      expect(md.topics[0].errorCode).toBe(0);
+      doomedId = uuidToBase64(md.topics[0].topicId);
+    } finally {
+      client.close();
+    }
+    const r = await runKafkaTool(TOPIC_COMMAND, ["--bootstrap-server", `127.0.0.1:${ours!.port}`, "--delete", "--topic", DOOMED]);
+    expectClean("TopicCommand --delete", r);
+    const deadline = Date.now() + 10_000;
+    const left = () => readdirSync(dir).filter((d) => d.startsWith(`${DOOMED}-`));
+    while (left().length > 0 && Date.now() < deadline) await Bun.sleep(20);
+    expect(left()).toEqual([]);
+    const list = await runKafkaTool(TOPIC_COMMAND, ["--bootstrap-server", `127.0.0.1:${ours!.port}`, "--list"]);
+    expectClean("TopicCommand --list after --delete", list);
+    expect(list.stdout.trim().split("\n").sort()).toEqual([...TOPICS].sort());
+  }, 60_000);
+
   test("stops cleanly (SIGTERM) and leaves rolled segments with index entries", async () => {
     expect(await ours!.stop()).toBe(0);
     for (const d of partitionDirs()) {
@@ -289,6 +316,7 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
       const parts = records.filter((x) => x.type === "PARTITION_RECORD" && x.data.topicId === topic!.data.topicId);
       expect(parts.map((p) => [p.data.partitionId, p.data.leader, p.data.replicas])).toEqual(Array.from({ length: PARTITIONS }, (_, p) => [p, 1, [1]]));
     }
+    expect(records.filter((x) => x.type === "REMOVE_TOPIC_RECORD").map((x) => x.data)).toEqual([{ topicId: doomedId }]);
   }, 120_000);
 
   test("Apache Kafka 4.4 adopts the dir unformatted and serves every record unchanged", async () => {
