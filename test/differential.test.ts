@@ -37,7 +37,7 @@ import { Reader } from "../src/protocol/reader.ts";
 import type { MessageDef } from "../src/protocol/schema.ts";
 import { buildBatch } from "../src/records/record.ts";
 import { removeDir, requestFrame, startKafka, tempDir, toHex, WireClient, type RunningKafka } from "./helpers.ts";
-import { REFERENCE_REQUIRED, referenceUnavailable, sharedReference, stopSharedReference } from "./kafka-ref/reference.ts";
+import { REFERENCE_REQUIRED, referenceUnavailable, sharedReference, startReference, stopSharedReference } from "./kafka-ref/reference.ts";
 
 const REASON = referenceUnavailable();
 
@@ -836,6 +836,30 @@ suite("differential: Apache Kafka vs ours", () => {
     for (const a of [kf, of]) expect(!a.closed && a.body.responses[0].partitions[0].errorCode).toBe(100);
     flush();
   }, 180_000);
+
+  test("DeleteTopics v1-v6 with delete.topic.enable=false (a second Kafka and a second ours)", async () => {
+    const [ref, mineDir] = [await startReference({ properties: { "delete.topic.enable": "false" } }), tempDir()];
+    const mine = await startKafka(mineDir, ["--override", "delete.topic.enable=false"]);
+    const k = peer("kafka", ref.port);
+    const o = peer("ours", mine.port);
+    try {
+      await Promise.all([ensureTopic(k, "diff-del-off"), ensureTopic(o, "diff-del-off")]);
+      for (let v = 1; v <= 6; v++) {
+        const body = delByName(["diff-del-off", "diff-no-such-topic"])();
+        const ka = await call(k, DeleteTopicsRequest, DeleteTopicsResponse, v, body);
+        const oa = await call(o, DeleteTopicsRequest, DeleteTopicsResponse, v, body);
+        expectSame(`DeleteTopics v${v} deletion disabled`, sorted(ka), sorted(oa));
+        for (const a of [ka, oa]) expect(!a.closed && a.body.responses.map((r: Msg) => r.errorCode)).toEqual([v < 3 ? 42 : 73, v < 3 ? 42 : 73]);
+      }
+    } finally {
+      k.client?.close();
+      o.client?.close();
+      expect(await mine.stop()).toBe(0);
+      removeDir(mineDir);
+      await ref.stop();
+    }
+    flush();
+  }, 120_000);
 
   test("DescribeCluster v0-v1: brokers, with and without authorized operations, endpoint types", async () => {
     for (let v = 0; v <= 1; v++) {
