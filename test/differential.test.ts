@@ -774,6 +774,18 @@ suite("differential: Apache Kafka vs ours", () => {
         expect([codes(k2), codes(o2)]).toEqual([want, want]);
       }
     }
+    // timeout_ms 0 and an illegal or empty name
+    await Promise.all([ensureTopic(kafka, "diff-del-t0"), ensureTopic(ours, "diff-del-t0")]);
+    const [kt, ot] = await both(DeleteTopicsRequest, DeleteTopicsResponse, 6, () => ({ ...delByName(["diff-del-t0"])(), timeoutMs: 0 }));
+    expectSame("DeleteTopics v6 timeout 0", kt, ot);
+    for (const a of [kt, ot]) expect(!a.closed && a.body.responses[0].errorCode).toBe(7);
+    // not deleted (given Kafka's broker time to learn of a deletion, were there one)
+    await Bun.sleep(500);
+    const [kk, ok] = await both(MetadataRequest, MetadataResponse, 12, () => ({ topics: [{ name: "diff-del-t0" }], allowAutoTopicCreation: false }));
+    expectSame("Metadata v12 after a DeleteTopics that timed out", kk, ok);
+    for (const a of [kk, ok]) expect(!a.closed && a.body.topics[0].errorCode).toBe(0);
+    const [ki, oi] = await both(DeleteTopicsRequest, DeleteTopicsResponse, 6, delByName(["no such", ""]));
+    expectSame("DeleteTopics v6 illegal and empty names", sorted(ki), sorted(oi));
     // the topic listed twice was not deleted
     const [km, om] = await both(MetadataRequest, MetadataResponse, 12, () => ({ topics: [{ name: "diff-meta" }], allowAutoTopicCreation: false }));
     for (const a of [km, om]) expect(!a.closed && a.body.topics[0].errorCode).toBe(0);

@@ -3,6 +3,9 @@
 // As Kafka's controller (ControllerApis.deleteTopics) answers it:
 // - delete.topic.enable=false: every requested topic gets
 //   TOPIC_DELETION_DISABLED (INVALID_REQUEST below v3), no message.
+// - timeout_ms 0 or less: every requested topic gets REQUEST_TIMED_OUT, no
+//   message, the ids as asked, and nothing is deleted (Kafka's controller
+//   deadline has passed before the deletion runs).
 // - by name (topic_names to v5, topics[].name from v6) or by id (v6, name
 //   null). A name and an id together: INVALID_REQUEST "You may not specify
 //   both topic name and topic id."; neither: INVALID_REQUEST "Neither topic
@@ -19,7 +22,7 @@
 //   storage renames the partition dirs `-delete` and removes them once unread.
 // Kafka shuffles the responses (so positions say nothing); ours are in the
 // order the errors and deletions were found, which is Kafka's before its shuffle.
-// TimeoutMs is not waited on: the deletion is in the log before the answer.
+// A positive TimeoutMs is not waited on: the deletion is in the log before the answer.
 
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "../protocol/messages/delete-topics.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -48,11 +51,12 @@ export const deleteTopics = defineHandler({
   handle(req, { broker, header }): HandlerResult<Response> {
     const version = header.apiVersion;
     const requested = version >= 6 ? req.topics : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
-    if (!broker.config.deleteTopicEnable) {
-      // DeleteTopicsRequest.getErrorResponse: every topic as asked, the code only
-      const code = version < 3 ? ErrorCode.INVALID_REQUEST : ErrorCode.TOPIC_DELETION_DISABLED;
-      return { throttleTimeMs: 0, responses: requested.map((t): TopicResult => ({ name: t.name, topicId: t.topicId, errorCode: code, errorMessage: null })) };
-    }
+    // DeleteTopicsRequest.getErrorResponse: every topic as asked, the code only
+    const failAll = (code: number): Response => ({ throttleTimeMs: 0, responses: requested.map((t): TopicResult => ({ name: t.name, topicId: t.topicId, errorCode: code, errorMessage: null })) });
+    if (!broker.config.deleteTopicEnable) return failAll(version < 3 ? ErrorCode.INVALID_REQUEST : ErrorCode.TOPIC_DELETION_DISABLED);
+    // Kafka's controller runs the deletion under a deadline of now + timeout_ms: at 0 or less it has passed
+    // before the deletion runs, and the whole request fails; nothing is deleted
+    if (req.timeoutMs <= 0) return failAll(ErrorCode.REQUEST_TIMED_OUT);
     const responses: TopicResult[] = [];
     const answer = (name: string | null, topicId: Uint8Array, errorCode: number, errorMessage: string | null) => responses.push({ name, topicId, errorCode, errorMessage });
 

@@ -15,7 +15,8 @@
 // with Kafka's default message; a name listed twice one INVALID_REQUEST
 // "Duplicate topic name." (zero id); name and id both, or neither,
 // INVALID_REQUEST. delete.topic.enable=false: TOPIC_DELETION_DISABLED (73) for
-// each topic as asked (INVALID_REQUEST below v3), no message.
+// each topic as asked (INVALID_REQUEST below v3), no message; timeout_ms 0 or
+// less: REQUEST_TIMED_OUT (7) for each topic as asked, nothing deleted.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startInProcess, type InProcessBroker } from "../helpers.ts";
@@ -124,6 +125,23 @@ describe("DeleteTopics golden bytes", () => {
         ]),
       );
       expect(disabled.broker.topic(`del-off-v${v}`)).toBeDefined();
+    });
+  }
+
+  for (const timeout of [0, -1]) {
+    test(`v6: timeout_ms ${timeout}: REQUEST_TIMED_OUT for each topic as asked, nothing deleted`, async () => {
+      const t = kafka.storage.createTopic(`del-t${timeout}`, 1);
+      const id = uuidHex(t.id);
+      await exchange(
+        kafka.connect(),
+        request(6, 745 - timeout, [{ name: `del-t${timeout}` }, { name: null, id }, { name: null }], timeout),
+        response(6, 745 - timeout, [
+          { name: `del-t${timeout}`, error: 7, message: null },
+          { name: null, id, error: 7, message: null },
+          { name: null, error: 7, message: null },
+        ]),
+      );
+      expect(kafka.broker.topic(`del-t${timeout}`)).toBeDefined();
     });
   }
 
