@@ -3,7 +3,8 @@
 // confluent-kafka (its wheel carries a current librdkafka) and aiokafka (an
 // asyncio protocol implementation of its own). Each produces keyed messages
 // with headers, consumes them back by assignment (no group joined) and lists
-// offsets; what needs APIs the broker lacks is todo, with the API. Without the
+// offsets; confluent-kafka's AdminClient describes the cluster and deletes
+// topics; what needs APIs the broker lacks is todo, with the API. Without the
 // venv these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
 
 import { describe, expect, test } from "bun:test";
@@ -52,6 +53,24 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
       expect(r.eof).toBe(true);
       expect(r.watermarks).toEqual([0, 10]);
       expect(r.by_time).toBe(0);
+    },
+    90_000,
+  );
+
+  test(
+    "confluent-kafka AdminClient: describe_cluster, then delete_topics of an auto-created topic and an unknown one",
+    async () => {
+      const run = await python("confluent_admin.py", [broker.bootstrap, "cf-admin"]);
+      const r = clientJson("confluent_admin.py", run);
+      expect(r.errors).toEqual([]);
+      expect(r.unflushed).toBe(0);
+      const [host, port] = broker.bootstrap.split(":");
+      expect(r.cluster.controller).toBe(1);
+      expect(r.cluster.nodes).toEqual([[1, host, Number(port)]]);
+      expect(r.cluster.cluster_id).toMatch(/^\S{22}$/);
+      expect(r.before).toBe(true);
+      expect(r.deleted).toEqual({ "cf-admin": null, "cf-admin-missing": "UNKNOWN_TOPIC_OR_PART" });
+      expect(r.after).toBe(false);
     },
     90_000,
   );
