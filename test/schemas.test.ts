@@ -13,6 +13,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseVersions, type FieldDef, type MessageDef, type VersionRange } from "../src/protocol/schema.ts";
 import * as apiVersions from "../src/protocol/messages/api-versions.ts";
+import * as createPartitions from "../src/protocol/messages/create-partitions.ts";
+import * as createTopics from "../src/protocol/messages/create-topics.ts";
 import * as deleteTopics from "../src/protocol/messages/delete-topics.ts";
 import * as describeCluster from "../src/protocol/messages/describe-cluster.ts";
 import * as describeConfigs from "../src/protocol/messages/describe-configs.ts";
@@ -27,7 +29,7 @@ import { SHARED } from "./helpers.ts";
 const PROTOCOL = join(SHARED, "kafka-protocol");
 const HAVE_SHARED = existsSync(join(PROTOCOL, "messages"));
 
-const MESSAGES: MessageDef[] = [apiVersions, deleteTopics, describeCluster, describeConfigs, describeTopicPartitions, fetch, listOffsets, metadata, produce].flatMap((m) => Object.values(m) as MessageDef[]);
+const MESSAGES: MessageDef[] = [apiVersions, createPartitions, createTopics, deleteTopics, describeCluster, describeConfigs, describeTopicPartitions, fetch, listOffsets, metadata, produce].flatMap((m) => Object.values(m) as MessageDef[]);
 const RECORDS: MessageDef[] = [...METADATA_RECORDS.values()];
 
 interface JsonField {
