@@ -7,14 +7,16 @@ import { fetch } from "./01-fetch.ts";
 import { listOffsets } from "./02-list-offsets.ts";
 import { metadata } from "./03-metadata.ts";
 import { apiVersionsHandler } from "./18-api-versions.ts";
+import { createTopics } from "./19-create-topics.ts";
 import { deleteTopics } from "./20-delete-topics.ts";
 import { describeConfigs } from "./32-describe-configs.ts";
+import { createPartitions } from "./37-create-partitions.ts";
 import { describeCluster } from "./60-describe-cluster.ts";
 import { describeTopicPartitions } from "./75-describe-topic-partitions.ts";
 
 const apiVersions = apiVersionsHandler(() => HANDLERS);
 
-export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, deleteTopics, describeConfigs, describeCluster, describeTopicPartitions];
+export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, describeConfigs, createPartitions, describeCluster, describeTopicPartitions];
 
 /** The handlers by API key, as the network layer looks them up. */
 export const HANDLERS_BY_KEY: ReadonlyMap<number, ApiHandler> = new Map(HANDLERS.map((h) => [h.key, h]));

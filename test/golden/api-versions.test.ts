@@ -27,8 +27,10 @@ const API_KEYS: [key: number, min: number, max: number, name: string][] = [
   [2, 1, 8, "ListOffsets"],
   [3, 0, 12, "Metadata"],
   [18, 0, 4, "ApiVersions"],
+  [19, 2, 7, "CreateTopics"],
   [20, 1, 6, "DeleteTopics"],
   [32, 1, 4, "DescribeConfigs"],
+  [37, 0, 3, "CreatePartitions"],
   [60, 0, 1, "DescribeCluster"],
   [75, 0, 0, "DescribeTopicPartitions"],
 ];
