@@ -3,9 +3,9 @@
 // confluent-kafka (its wheel carries a current librdkafka) and aiokafka (an
 // asyncio protocol implementation of its own). Each produces keyed messages
 // with headers, consumes them back by assignment (no group joined) and lists
-// offsets; confluent-kafka's AdminClient describes the cluster and deletes
-// topics; what needs APIs the broker lacks is todo, with the API. Without the
-// venv these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
+// offsets; confluent-kafka's AdminClient describes the cluster, creates topics
+// and partitions and deletes topics; what needs APIs the broker lacks is todo,
+// with the API. Without the venv these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
 
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -95,7 +95,31 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
 
   test.todo("confluent-kafka Consumer.subscribe() with a group and commit(): needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9)");
   test.todo("confluent-kafka Producer with enable.idempotence=true: needs InitProducerId (key 22)");
-  test.todo("confluent-kafka AdminClient create_topics: needs CreateTopics (19)");
+  test(
+    "confluent-kafka AdminClient: create_topics (config, validate_only, existing, replication factor 2, bad config) and create_partitions",
+    async () => {
+      const run = await python("confluent_create.py", [broker.bootstrap, "cfa"]);
+      const r = clientJson("confluent_create.py", run);
+      // librdkafka notes (level 5) the partition count it saw change: that is the growth asked for
+      expect(run.err.split("\n").filter((l) => l.trim() !== "" && !/\|PARTCNT\|.*partition count changed from 3 to 5$/.test(l))).toEqual([]);
+      expect(r).toEqual({
+        validate: { "cfa-a": "ok" },
+        validate_partitions: null,
+        create: { "cfa-a": "ok", "cfa-b": "ok" },
+        again: { "cfa-a": "TOPIC_ALREADY_EXISTS" },
+        rf2: { "cfa-rf2": "INVALID_REPLICATION_FACTOR" },
+        bad_config: { "cfa-cfg": "INVALID_CONFIG" },
+        // cfa-b with the broker defaults: the suite broker runs with num.partitions=3
+        partitions: [3, 3],
+        grow_validate: { "cfa-a": "ok" },
+        grow: { "cfa-a": "ok" },
+        shrink: { "cfa-a": "INVALID_PARTITIONS" },
+        unknown: { "cfa-none": "UNKNOWN_TOPIC_OR_PART" },
+        after: 5,
+      });
+    },
+    90_000,
+  );
   test.todo("aiokafka AIOKafkaConsumer with group_id (subscribe, commit): needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9)");
   test.todo("aiokafka AIOKafkaProducer with enable_idempotence=True: needs InitProducerId (key 22)");
 });
