@@ -6,7 +6,7 @@
 // - then, per topic and in this order: Topic.validate's message
 //   (INVALID_TOPIC_EXCEPTION), a name colliding with an existing one in '.'
 //   vs '_' (INVALID_TOPIC_EXCEPTION), an existing topic (TOPIC_ALREADY_EXISTS),
-//   a null config value (INVALID_CONFIG "Null value not supported for topic
+//   __cluster_metadata (INVALID_REQUEST), a null config value (INVALID_CONFIG "Null value not supported for topic
 //   configs: a,b"), an unknown key or bad value (INVALID_CONFIG, the catalog's
 //   message naming the key), then the partitions:
 //   - with assignments: num_partitions and replication_factor must be -1
@@ -16,7 +16,9 @@
 //   - without: replication_factor 0 or < -1 is INVALID_REPLICATION_FACTOR,
 //     num_partitions 0 or < -1 INVALID_PARTITIONS; -1 means the broker's
 //     num.partitions / default.replication.factor; a factor above 1 cannot be
-//     placed on one broker: INVALID_REPLICATION_FACTOR with the placer's message.
+//     placed on one broker: INVALID_REPLICATION_FACTOR with the placer's message;
+// - more than 10000 metadata records for the topics that passed (1 + partitions
+//   + configs each): every topic of the request POLICY_VIOLATION, nothing created.
 // - a success has a fresh topic id (v7), error_message null, and from v5 the
 //   partition count, replication factor and every topic config of the catalog
 //   sorted by name: value (null when sensitive), read_only false, source
@@ -34,7 +36,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
 import type { Decoded, Encodable } from "../protocol/schema.ts";
 import { BROKER_CONFIGS, ConfigSource, TOPIC_CONFIGS } from "../config/catalog.ts";
-import { MetadataError, METADATA_TOPIC, validateTopicConfigs, validateTopicName } from "../metadata/store.ts";
+import { MAX_PARTITIONS_PER_TOPIC, MetadataError, METADATA_TOPIC, validateTopicConfigs, validateTopicName } from "../metadata/store.ts";
 import { randomUuid } from "../metadata/uuid.ts";
 import type { Broker } from "../broker.ts";
 import { defineHandler, type HandlerResult } from "./handler.ts";
@@ -48,6 +50,14 @@ const DUPLICATE = "Duplicate topic name.";
 /** Errors.REQUEST_TIMED_OUT; Kafka's controller answers it when a request's deadline passed before it ran. */
 const REQUEST_TIMED_OUT = 7;
 const INVALID_REPLICA_ASSIGNMENT = 39;
+const POLICY_VIOLATION = 44;
+/**
+ * Kafka's controller writes at most MAX_RECORDS_PER_USER_OP (10000) records for
+ * one request (a TopicRecord, a PartitionRecord per partition, a ConfigRecord
+ * per key, over every topic it would create) and fails the whole request with
+ * this when there would be more; Kafka 4.4 answers 10001 partitions so.
+ */
+export const TOO_MANY_PARTITIONS = "Excessively large number of partitions per request.";
 
 const fail = (name: string, code: number, message: string | null): Result => ({
   name,
@@ -72,7 +82,8 @@ function plan(broker: Broker, t: Topic): Plan {
   const invalid = validateTopicName(t.name);
   if (invalid) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, invalid);
   if (image.topics.has(t.name)) throw new MetadataError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
-  if (t.name === METADATA_TOPIC) throw new MetadataError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Creation of internal topic ${t.name} is prohibited.`);
+  // INVALID_REQUEST, not INVALID_TOPIC_EXCEPTION, as Kafka 4.4 answers it
+  if (t.name === METADATA_TOPIC) throw new MetadataError(ErrorCode.INVALID_REQUEST, `Creation of internal topic ${t.name} is prohibited.`);
   if (/[._]/.test(t.name)) {
     const norm = t.name.replaceAll(".", "_");
     for (const other of image.topics.keys()) {
@@ -166,26 +177,36 @@ export const createTopics = defineHandler({
       return { throttleTimeMs: 0, topics: [...unique, ...duplicates.map((name) => ({ name }))].map((t) => fail(t.name, REQUEST_TIMED_OUT, null)) };
     }
 
-    const topics: Result[] = unique.map((t): Result => {
+    const plans = unique.map((t): Plan | Result => {
       try {
-        const p = plan(broker, t);
-        const own = new Map(p.configs);
-        if (!req.validateOnly) broker.storage.createTopic(t.name, p.numPartitions, own);
-        // validate_only: Kafka draws the id and drops the records
-        const id = req.validateOnly ? randomUuid() : broker.storage.image.topics.get(t.name)!.id;
-        return {
-          name: t.name,
-          topicId: id,
-          errorCode: ErrorCode.NONE,
-          errorMessage: null,
-          numPartitions: p.numPartitions,
-          replicationFactor: p.replicationFactor,
-          configs: effectiveConfigs(broker, t.name, own),
-        };
+        return plan(broker, t);
       } catch (e) {
         if (!(e instanceof MetadataError)) throw e;
         return fail(t.name, e.code, e.message);
       }
+    });
+    let records = 0;
+    for (const p of plans) if ("configs" in p && !("errorCode" in p)) records += 1 + p.numPartitions + p.configs.length;
+    if (records > MAX_PARTITIONS_PER_TOPIC) {
+      // the whole request fails, as Kafka's getErrorResponse answers it: every topic listed, duplicates too
+      return { throttleTimeMs: 0, topics: req.topics.map((t) => fail(t.name, POLICY_VIOLATION, TOO_MANY_PARTITIONS)) };
+    }
+    const topics: Result[] = unique.map((t, i): Result => {
+      const p = plans[i]!;
+      if ("errorCode" in p) return p;
+      const own = new Map(p.configs);
+      if (!req.validateOnly) broker.storage.createTopic(t.name, p.numPartitions, own);
+      // validate_only: Kafka draws the id and drops the records
+      const id = req.validateOnly ? randomUuid() : broker.storage.image.topics.get(t.name)!.id;
+      return {
+        name: t.name,
+        topicId: id,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        numPartitions: p.numPartitions,
+        replicationFactor: p.replicationFactor,
+        configs: effectiveConfigs(broker, t.name, own),
+      };
     });
     for (const name of duplicates) topics.push(fail(name, ErrorCode.INVALID_REQUEST, DUPLICATE));
     return { throttleTimeMs: 0, topics };

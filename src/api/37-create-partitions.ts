@@ -2,13 +2,17 @@
 // (ControllerApis.createPartitions, ReplicationControlManager.createPartitions)
 // does for one KRaft node without an authorizer:
 // - a name listed more than once is INVALID_REQUEST "Duplicate topic name.",
-//   answered once and first; the other topics follow in request order;
+//   answered once and first; the other topics follow (Kafka lists both groups
+//   in a HashSet's order, ours in request order: the same for one topic each);
 // - an unknown topic is UNKNOWN_TOPIC_OR_PARTITION, message null;
 // - only growing: the same count or a smaller one is INVALID_PARTITIONS with
 //   the store's (Kafka's) messages;
 // - assignments, when given, one per new partition (INVALID_REPLICA_ASSIGNMENT
 //   otherwise), each as many replicas as the topic's replication factor (1),
 //   only our node, as CreateTopics checks them;
+// - more than 10000 new partitions for one topic: POLICY_VIOLATION with the message
+//   Kafka's CreateTopics gives (not compared: Kafka bounds the request's records
+//   over all its topics and fails it whole; Kafka grows 1 -> 10001 fine).
 // - validate_only: the same answers, nothing written. error_message null on success.
 // One node: the partitions exist once the batch is written; timeout_ms never waits.
 
@@ -53,7 +57,8 @@ export const createPartitions = defineHandler({
           const factor = info.partitions[0]?.replicas.length ?? 1;
           for (const a of t.assignments) checkReplicas(a.brokerIds, nodeId, factor);
         }
-        if (t.count > MAX_PARTITIONS_PER_TOPIC) throw new MetadataError(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${t.count} is above the limit of ${MAX_PARTITIONS_PER_TOPIC}.`);
+        // the store's bound on one request's records (Kafka's MAX_RECORDS_PER_USER_OP), checked here too for validate_only
+        if (additional > MAX_PARTITIONS_PER_TOPIC) throw new MetadataError(44, "Excessively large number of partitions per request.");
         if (!req.validateOnly) broker.metadata.createPartitions(t.name, t.count);
         results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (e) {

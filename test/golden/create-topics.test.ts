@@ -178,6 +178,15 @@ describe("CreateTopics golden bytes", () => {
     expect(kafka.storage.image.topics.has("ct-validate")).toBe(false);
   });
 
+  test("v7: more than 10000 metadata records in one request (1 + 10000 partitions): every topic POLICY_VIOLATION (44), nothing created", async () => {
+    await exchange(
+      kafka.connect(),
+      request(7, 942, [{ name: "ct-big", partitions: 10000, factor: 1 }, { name: "ct-small", partitions: 1, factor: 1 }]),
+      response(7, 942, [failed(7, "ct-big", 44, "Excessively large number of partitions per request."), failed(7, "ct-small", 44, "Excessively large number of partitions per request.")]),
+    );
+    expect(kafka.storage.image.topics.has("ct-big") || kafka.storage.image.topics.has("ct-small")).toBe(false);
+  });
+
   test("v5: timeout_ms 0: the deadline has passed, REQUEST_TIMED_OUT (7) with a null message, nothing created", async () => {
     await exchange(kafka.connect(), request(5, 941, [{ name: "ct-timeout", partitions: 1, factor: 1 }], false, 0), response(5, 941, [failed(5, "ct-timeout", 7, null)]));
     expect(kafka.storage.image.topics.has("ct-timeout")).toBe(false);
