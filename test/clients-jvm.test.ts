@@ -80,7 +80,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
 
   // runs after the test above: the admin client does not create topics
   test(
-    "admin: describeCluster, listTopics, describeTopics (Metadata and DescribeTopicPartitions)",
+    "admin: describeCluster, listTopics, describeTopics; createTopics with a config, describeConfigs, createPartitions, deleteTopics",
     async () => {
       const r = clientJson("Client.java admin", await java("Client.java", ["admin", broker.bootstrap, "jv"]));
       expect(r.describeCluster.ok).toMatchObject({ controller: 1, nodes: [[1, "127.0.0.1", broker.port]] });
@@ -89,6 +89,11 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
       expect(r.describeTopics).toEqual({
         ok: { name: "jv", internal: false, topicId: true, partitions: [0, 1, 2].map((p) => [p, 1, 1, 1]) },
       });
+      // CreateTopics with a config, DescribeConfigs, CreatePartitions, DeleteTopics
+      expect(r.createTopics).toEqual({ ok: "jv-admin" });
+      expect(r.describeConfigs).toEqual({ ok: { value: "3600000", source: "DYNAMIC_TOPIC_CONFIG" } });
+      expect(r.createPartitions).toEqual({ ok: 6 });
+      expect(r.deleteTopics).toEqual({ ok: false });
     },
     90_000,
   );
@@ -111,7 +116,6 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
 
   test.todo("the default idempotent producer (enable.idempotence=true): needs InitProducerId (key 22)");
   test.todo("consumer with group.id + subscribe() and commitSync: needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9), LeaveGroup (13)");
-  test.todo("admin createTopics / deleteTopics / describeConfigs: needs CreateTopics (19), DeleteTopics (20), DescribeConfigs (32)");
   // StreamsApp.java is written and fails today with "The node does not support FIND_COORDINATOR"
   test.todo("Kafka Streams (test/java-client/StreamsApp.java, upper-cases a topic into another): needs the consumer group APIs above, from FindCoordinator (10) on");
 });

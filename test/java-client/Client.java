@@ -21,7 +21,10 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -171,6 +174,26 @@ public class Client {
         List<String> ps = new ArrayList<>();
         for (var p : d.partitions()) ps.add("[" + p.partition() + "," + p.leader().id() + "," + p.replicas().size() + "," + p.isr().size() + "]");
         return "{\"name\":" + str(d.name()) + ",\"internal\":" + d.isInternal() + ",\"topicId\":" + (d.topicId() != null && !d.topicId().toString().isEmpty()) + ",\"partitions\":[" + String.join(",", ps) + "]}";
+      }));
+      // the writes: create a topic with a config, read the config back, grow it, delete it
+      String created = topic + "-admin";
+      parts.add("\"createTopics\":" + attempt(() -> {
+        NewTopic nt = new NewTopic(created, 4, (short) 1).configs(Map.of("retention.ms", "3600000"));
+        admin.createTopics(List.of(nt)).all().get(10, TimeUnit.SECONDS);
+        return str(created);
+      }));
+      parts.add("\"describeConfigs\":" + attempt(() -> {
+        ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, created);
+        var entry = admin.describeConfigs(List.of(res)).all().get(10, TimeUnit.SECONDS).get(res).get("retention.ms");
+        return "{\"value\":" + str(entry.value()) + ",\"source\":" + str(entry.source().name()) + "}";
+      }));
+      parts.add("\"createPartitions\":" + attempt(() -> {
+        admin.createPartitions(Map.of(created, NewPartitions.increaseTo(6))).all().get(10, TimeUnit.SECONDS);
+        return String.valueOf(admin.describeTopics(List.of(created)).allTopicNames().get(10, TimeUnit.SECONDS).get(created).partitions().size());
+      }));
+      parts.add("\"deleteTopics\":" + attempt(() -> {
+        admin.deleteTopics(List.of(created)).all().get(10, TimeUnit.SECONDS);
+        return String.valueOf(admin.listTopics().names().get(10, TimeUnit.SECONDS).contains(created));
       }));
     }
     return "{" + String.join(",", parts) + "}";
