@@ -28,6 +28,10 @@ type result struct {
 	ByTime    []int64    `json:"byTime"`
 	Brokers   []string   `json:"brokers"`
 	Partition []int32    `json:"partitions"`
+	// kadm's topic admin: CreateTopic with a config, then DeleteTopics
+	Created   [2]int32 `json:"created"` // partitions, replication factor
+	Retention string   `json:"retention"`
+	Deleted   bool     `json:"deleted"`
 }
 
 type record struct {
@@ -146,6 +150,32 @@ func main() {
 	for _, p := range md.Topics[topic].Partitions.Sorted() {
 		res.Partition = append(res.Partition, p.Partition)
 	}
+
+	created := topic + "-adm"
+	retention := "3600000"
+	ct, err := adm.CreateTopic(ctx, 4, 1, map[string]*string{"retention.ms": &retention}, created)
+	if err == nil {
+		err = ct.Err
+	}
+	if err != nil {
+		fail("CreateTopic", err)
+	}
+	res.Created = [2]int32{ct.NumPartitions, int32(ct.ReplicationFactor)}
+	if c, ok := ct.Configs["retention.ms"]; ok && c.Value != nil {
+		res.Retention = *c.Value
+	}
+	dt, err := adm.DeleteTopics(ctx, created)
+	if err == nil {
+		err = dt.Error()
+	}
+	if err != nil {
+		fail("DeleteTopics", err)
+	}
+	after, err := adm.ListTopics(ctx)
+	if err != nil {
+		fail("ListTopics", err)
+	}
+	res.Deleted = !after.Has(created)
 
 	out, _ := json.Marshal(res)
 	fmt.Println(string(out))
