@@ -78,6 +78,27 @@ describe("kafkajs", () => {
       await admin.disconnect();
     }
   });
+
+  test("admin creates a topic with a config, reads the config back, adds partitions and deletes it", async () => {
+    const client = new Kafka({ clientId: "e2e-kafkajs-admin", brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+    const admin = client.admin();
+    await admin.connect();
+    try {
+      const topic = "js-admin";
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 4, configEntries: [{ name: "retention.ms", value: "3600000" }] }] })).toBe(true);
+      // an existing topic: kafkajs answers false rather than throwing
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] })).toBe(false);
+      const configs = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ["retention.ms"] }], includeSynonyms: false });
+      expect(configs.resources[0]!.configEntries.map((e) => [e.configName, e.configValue, e.isDefault])).toEqual([["retention.ms", "3600000", false]]);
+      await admin.createPartitions({ topicPartitions: [{ topic, count: 6 }] });
+      const md = await admin.fetchTopicMetadata({ topics: [topic] });
+      expect(md.topics[0]!.partitions.length).toBe(6);
+      await admin.deleteTopics({ topics: [topic] });
+      expect(await admin.listTopics()).not.toContain(topic);
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
 
 describe.skipIf(!KCAT && !REQUIRED)("kcat (librdkafka)", () => {
