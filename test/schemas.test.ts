@@ -20,6 +20,7 @@ import * as describeCluster from "../src/protocol/messages/describe-cluster.ts";
 import * as describeConfigs from "../src/protocol/messages/describe-configs.ts";
 import * as describeTopicPartitions from "../src/protocol/messages/describe-topic-partitions.ts";
 import * as fetch from "../src/protocol/messages/fetch.ts";
+import * as initProducerId from "../src/protocol/messages/init-producer-id.ts";
 import * as listOffsets from "../src/protocol/messages/list-offsets.ts";
 import * as metadata from "../src/protocol/messages/metadata.ts";
 import * as produce from "../src/protocol/messages/produce.ts";
@@ -29,7 +30,7 @@ import { SHARED } from "./helpers.ts";
 const PROTOCOL = join(SHARED, "kafka-protocol");
 const HAVE_SHARED = existsSync(join(PROTOCOL, "messages"));
 
-const MESSAGES: MessageDef[] = [apiVersions, createPartitions, createTopics, deleteTopics, describeCluster, describeConfigs, describeTopicPartitions, fetch, listOffsets, metadata, produce].flatMap((m) => Object.values(m) as MessageDef[]);
+const MESSAGES: MessageDef[] = [apiVersions, createPartitions, createTopics, deleteTopics, describeCluster, describeConfigs, describeTopicPartitions, fetch, initProducerId, listOffsets, metadata, produce].flatMap((m) => Object.values(m) as MessageDef[]);
 const RECORDS: MessageDef[] = [...METADATA_RECORDS.values()];
 
 interface JsonField {

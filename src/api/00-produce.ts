@@ -12,6 +12,11 @@
 // in place and the leader epoch is stamped (both outside the CRC); the bytes go
 // to the segment file (page cache) before the response. acks=0 gets no
 // response at all.
+// Idempotent producers (producer id >= 0): the partition checks the batch
+// against its producer state (src/storage/producer-state.ts); a duplicate of a
+// recent batch is answered with the original base offset and not written, a
+// sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER, an older epoch
+// INVALID_PRODUCER_EPOCH.
 
 import { ProduceRequest, ProduceResponse } from "../protocol/messages/produce.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -21,6 +26,7 @@ import { defineHandler, type HandlerResult } from "./handler.ts";
 import type { Encodable } from "../protocol/schema.ts";
 import { EMPTY_ARRAY } from "../protocol/codec.ts";
 import type { Broker } from "../broker.ts";
+import type { AppendResult } from "../storage/partition.ts";
 
 // Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
 type Response = Encodable<typeof ProduceResponse>;
@@ -59,15 +65,20 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
     return res;
   }
   // the partition stamps the leader epoch, writes, and wakes the fetches waiting on it
-  let baseOffset: number;
+  let result: AppendResult;
   try {
-    baseOffset = part.append(records, scan.batches).baseOffset;
+    result = part.append(records, scan.batches);
   } catch (e) {
     log.error(`produce to ${part.name}: ${(e as Error).message}`);
     res.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
     return res;
   }
-  res.baseOffset = baseOffset;
+  if (result.errorCode !== 0) {
+    // producer state (idempotence): a sequence gap or a fenced epoch; nothing written
+    res.errorCode = result.errorCode;
+    return res;
+  }
+  res.baseOffset = result.baseOffset;
   res.logStartOffset = part.logStartOffset;
   return res;
 }

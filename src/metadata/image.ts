@@ -35,6 +35,7 @@ export const RecordType = {
   PARTITION_CHANGE: 5,
   REMOVE_TOPIC: 9,
   FEATURE_LEVEL: 12,
+  PRODUCER_IDS: 15,
   BEGIN_TRANSACTION: 23,
   END_TRANSACTION: 24,
   ABORT_TRANSACTION: 25,
@@ -68,6 +69,8 @@ export class MetadataImage {
   readonly topicConfigs = new Map<string, Map<string, string>>();
   /** ConfigRecords of resource type BROKER: "" (cluster default) or a node id -> key -> value */
   readonly brokerConfigs = new Map<string, Map<string, string>>();
+  /** the first producer id not yet handed out in a block (ProducerIdsRecord), 0 until one is seen */
+  nextProducerId = 0;
   /** bumped by every applied ConfigRecord, so config lookups can cache */
   configVersion = 0;
 
@@ -213,6 +216,13 @@ export class MetadataImage {
         if (level === 0) this.features.delete(name);
         else this.features.set(name, level);
         if (name === "metadata.version") this.metadataVersion = level;
+        return null;
+      }
+      case RecordType.PRODUCER_IDS: {
+        const next = rec.data.nextProducerId;
+        // blocks only move forward (Kafka's ProducerIdControlManager refuses a lower one)
+        if (next <= this.nextProducerId) return `ProducerIdsRecord next_producer_id ${next} is not above ${this.nextProducerId}; ignored`;
+        this.nextProducerId = next;
         return null;
       }
     }

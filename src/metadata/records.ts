@@ -178,6 +178,20 @@ export const ZkMigrationStateRecord = defineMessage({
   ],
 });
 
+// A block of producer ids handed to a broker: ids below NextProducerId are taken (Kafka's ProducerIdControlManager).
+export const ProducerIdsRecord = defineMessage({
+  name: "ProducerIdsRecord",
+  apiKey: 15,
+  type: "metadata",
+  validVersions: "0",
+  flexibleVersions: "0+",
+  fields: [
+    { name: "BrokerId", type: "int32", versions: "0+" },
+    { name: "BrokerEpoch", type: "int64", versions: "0+", default: "-1" },
+    { name: "NextProducerId", type: "int64", versions: "0+" },
+  ],
+});
+
 const ALL_RECORDS = [
   FeatureLevelRecord,
   TopicRecord,
@@ -191,6 +205,7 @@ const ALL_RECORDS = [
   EndTransactionRecord,
   AbortTransactionRecord,
   ZkMigrationStateRecord,
+  ProducerIdsRecord,
 ] as const;
 
 /** The definition of any record type above. */

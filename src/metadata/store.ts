@@ -27,6 +27,7 @@ import {
   EndTransactionRecord,
   FeatureLevelRecord,
   PartitionRecord,
+  ProducerIdsRecord,
   RemoveTopicRecord,
   TopicRecord,
   ZkMigrationStateRecord,
@@ -42,6 +43,8 @@ const MV_DIRECTORY_ASSIGNMENT = 17;
 /** Kafka's QuorumController.MAX_RECORDS_PER_USER_OP bounds one creation to this many records. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 const MAX_TOPIC_NAME_LENGTH = 249;
+/** producer ids are handed to a broker in blocks this large (Kafka's ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE) */
+export const PRODUCER_ID_BLOCK_SIZE = 1000;
 
 /** A refused metadata change, with the Kafka error code the API should answer. */
 export class MetadataError extends Error {
@@ -294,6 +297,31 @@ export class MetadataStore {
     const list = validateTopicConfigs(entries);
     if (list.length === 0) return;
     this.appendAndApply(list.map(([key, value]) => topicConfigRecord(topic, key, value)));
+  }
+
+  /**
+   * Takes the next block of PRODUCER_ID_BLOCK_SIZE producer ids: one
+   * ProducerIdsRecord (next_producer_id = the block's end) in the metadata log
+   * before any id of the block is handed out, so no id is reused after a
+   * restart. Returns the block's first id. broker_epoch is -1: this node writes
+   * no RegisterBrokerRecord whose offset would be its epoch.
+   */
+  private producerIdNext = 0;
+  private producerIdEnd = 0;
+
+  /** A producer id never handed out before, also across restarts (a new block is logged when this one is used up). */
+  newProducerId(): number {
+    if (this.producerIdNext >= this.producerIdEnd) {
+      this.producerIdNext = this.allocateProducerIdBlock();
+      this.producerIdEnd = this.producerIdNext + PRODUCER_ID_BLOCK_SIZE;
+    }
+    return this.producerIdNext++;
+  }
+
+  allocateProducerIdBlock(): number {
+    const first = this.image.nextProducerId;
+    this.appendAndApply([encodeMetadataRecord(ProducerIdsRecord, 0, { brokerId: this.image.nodeId, brokerEpoch: -1, nextProducerId: first + PRODUCER_ID_BLOCK_SIZE })]);
+    return first;
   }
 
   /** The applied topic keys of `topic`, typed: its own value, else the broker's (synonyms in order), else the default. */

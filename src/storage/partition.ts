@@ -8,8 +8,18 @@ import type { PartitionInfo } from "../metadata/image.ts";
 import { setPartitionLeaderEpoch, type BatchInfo } from "../records/batch.ts";
 import { PartitionLog, type BatchHeader, type PartitionLogOptions, type TimestampOffset } from "./partition-log.ts";
 import type { SegmentRecords } from "./segment.ts";
+import { ProducerState } from "./producer-state.ts";
 
 export type PartitionOpenOptions = Omit<PartitionLogOptions, "onBatch">;
+
+/** An append's outcome: errorCode 0 and where the batches went, or a producer-state refusal (nothing written). */
+export interface AppendResult {
+  baseOffset: number;
+  errorCode: number;
+  message?: string;
+  /** an exact duplicate of a recent batch of the same producer: not written again, baseOffset is the original's */
+  duplicate?: boolean;
+}
 
 export class Partition {
   log!: PartitionLog;
@@ -18,10 +28,14 @@ export class Partition {
   /** run after each append (waiting fetches), and when the partition goes away */
   private readonly appendListeners = new Set<() => void>();
 
-  // ---- Room for idempotence and transactions (later issues) ----
-  // producer state: per producer id its epoch and last sequences, rebuilt
-  //   from the batch headers the log's opening scan passes to loadBatch(),
-  //   then kept by append();
+  /**
+   * Idempotent producers: per producer id its epoch and last five batches,
+   * rebuilt from the batch headers the log's opening scan passes to
+   * loadBatch(), then kept by append(). Made on the first batch with a producer id.
+   */
+  private producers: ProducerState | null = null;
+
+  // ---- Room for transactions (later issues) ----
   // last stable offset: the high watermark until transactions exist;
   // aborted transactions: for READ_COMMITTED fetches (none yet).
 
@@ -42,7 +56,10 @@ export class Partition {
   }
 
   /** A batch header met while opening the log: where producer state will be rebuilt from. */
-  private loadBatch(_batch: BatchHeader): void {}
+  private loadBatch(b: BatchHeader): void {
+    if (b.producerId < 0) return;
+    (this.producers ??= new ProducerState()).update(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffsetDelta);
+  }
 
   get name(): string {
     return `${this.topic}-${this.index}`;
@@ -88,13 +105,36 @@ export class Partition {
    * Appends batches validated by the caller, stamped with the current leader
    * epoch (outside the CRC), with one write; then wakes the waiting fetches.
    */
-  append(records: Uint8Array, batches: BatchInfo[]): { baseOffset: number } {
+  append(records: Uint8Array, batches: BatchInfo[]): AppendResult {
+    let idempotent = false;
+    for (const b of batches) {
+      if (b.producerId < 0) continue;
+      idempotent = true;
+      if (this.producers === null) continue; // no producer known here yet: any sequence is accepted
+      const c = this.producers.check(b.producerId, b.producerEpoch, b.baseSequence, b.lastOffsetDelta);
+      if (c.kind === "error") return { baseOffset: -1, errorCode: c.errorCode, message: c.message };
+      // a duplicate is answered with the original batch's offset (the produce path sends one batch per partition)
+      if (c.kind === "duplicate" && batches.length === 1) return { baseOffset: c.baseOffset, errorCode: 0, duplicate: true };
+    }
     const epoch = this.info.leaderEpoch;
     for (const b of batches) setPartitionLeaderEpoch(records, b.position, epoch);
-    const result = this.log.append(records, batches);
+    const result: AppendResult = { baseOffset: this.log.append(records, batches).baseOffset, errorCode: 0 };
+    if (idempotent) {
+      const state = (this.producers ??= new ProducerState());
+      let off = result.baseOffset;
+      for (const b of batches) {
+        if (b.producerId >= 0) state.update(b.producerId, b.producerEpoch, b.baseSequence, off, b.lastOffsetDelta);
+        off += b.lastOffsetDelta + 1;
+      }
+    }
     this.hw = this.log.logEndOffset;
     this.wakeWaiters();
     return result;
+  }
+
+  /** The epoch this partition knows for producer `pid`, or undefined. */
+  producerEpoch(pid: number): number | undefined {
+    return this.producers?.epochOf(pid);
   }
 
   /** Record sources from `offset` (see PartitionLog.read); the caller releases them. */
