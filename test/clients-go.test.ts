@@ -1,7 +1,8 @@
 // franz-go (github.com/twmb/franz-go: kgo v1.22.3, kadm v1.20.0) against the
 // compiled ./kafka: test/go-client/main.go, built by test/go-client/install.sh
 // into a cache outside the repo. It produces keyed records with headers
-// (acks=all, idempotence off), consumes them back with kgo.ConsumePartitions
+// (acks=all, idempotence off, then again with kgo's default idempotent
+// producer), consumes them back with kgo.ConsumePartitions
 // (no group), lists start/end/by-time offsets with kadm (ListOffsets +
 // Metadata) and reads the metadata. What needs APIs the broker lacks is todo,
 // with the API. Without the built client these skip, except with
@@ -68,6 +69,27 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("franz-go", () => {
     90_000,
   );
 
-  test.todo("kgo with its default idempotent producer: needs InitProducerId (key 22)");
+  test(
+    "kgo with its default idempotent producer (InitProducerId, sequenced batches): ConsumePartitions reads back exactly what was sent",
+    async () => {
+      const run = await runClient([CLIENT, broker.bootstrap, "fg-idem", "10", "idempotent"], 60_000);
+      const r = clientJson("go-client idempotent", run);
+      expect(run.err).toBe("");
+      const byPartition = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]!;
+      expect([...r.produced].sort(byPartition)).toEqual([...Array.from({ length: 10 }, (_, i) => [0, i]), [2, 0]]);
+      expect(r.records).toEqual([
+        ...Array.from({ length: 10 }, (_, i) => ({
+          partition: 0,
+          offset: i,
+          key: `k${i}`,
+          value: `v${i}`,
+          headers: [["trace-id", `t${i}`], ["source", "franz-go"]],
+        })),
+        { partition: 2, offset: 0, key: null, value: "keyless", headers: [] },
+      ]);
+      expect(r.end).toEqual([10, 0, 1]);
+    },
+    90_000,
+  );
   test.todo("kgo.ConsumerGroup (group consume and commits): needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9)");
 });

@@ -4,7 +4,8 @@
 // asyncio protocol implementation of its own). Each produces keyed messages
 // with headers, consumes them back by assignment (no group joined) and lists
 // offsets; confluent-kafka's AdminClient describes the cluster, creates topics
-// and partitions and deletes topics; what needs APIs the broker lacks is todo,
+// and partitions and deletes topics; both again with idempotent producers
+// (enable.idempotence / enable_idempotence); what needs APIs the broker lacks is todo,
 // with the API. Without the venv these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
 
 import { describe, expect, test } from "bun:test";
@@ -94,7 +95,21 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
   );
 
   test.todo("confluent-kafka Consumer.subscribe() with a group and commit(): needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9)");
-  test.todo("confluent-kafka Producer with enable.idempotence=true: needs InitProducerId (key 22)");
+  test(
+    "confluent-kafka Producer with enable.idempotence=true: produces, then consumes back exactly what was sent",
+    async () => {
+      const run = await python("confluent_client.py", [broker.bootstrap, "cf-idem", "10", "idempotent"]);
+      const r = clientJson("confluent_client.py idempotent", run);
+      expect(run.err.trim()).toBe("");
+      expect(r.errors).toEqual([]);
+      expect(r.unflushed).toBe(0);
+      expect(r.delivered).toEqual(Array.from({ length: 10 }, (_, i) => [0, i]));
+      expect(r.messages).toEqual(Array.from({ length: 10 }, (_, i) => [0, i, `k${i}`, `v${i}`, [["trace-id", `t${i}`], ["n", `${i}`]]]));
+      expect(r.eof).toBe(true);
+      expect(r.watermarks).toEqual([0, 10]);
+    },
+    90_000,
+  );
   test(
     "confluent-kafka AdminClient: create_topics (config, validate_only, existing, replication factor 2, bad config) and create_partitions",
     async () => {
@@ -121,5 +136,19 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
     90_000,
   );
   test.todo("aiokafka AIOKafkaConsumer with group_id (subscribe, commit): needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9)");
-  test.todo("aiokafka AIOKafkaProducer with enable_idempotence=True: needs InitProducerId (key 22)");
+  test(
+    "aiokafka AIOKafkaProducer with enable_idempotence=True: produces, then consumes back exactly what was sent",
+    async () => {
+      const run = await python("aiokafka_client.py", [broker.bootstrap, "aio-idem", "10", "idempotent"]);
+      const r = clientJson("aiokafka_client.py idempotent", run);
+      expect(run.err.trim()).toBe("");
+      expect(r.sent).toEqual([...Array.from({ length: 10 }, (_, i) => [0, i]), [1, 0], [1, 1], [1, 2]]);
+      expect(r.messages).toEqual([
+        ...Array.from({ length: 10 }, (_, i) => [0, i, `k${i}`, `v${i}`, [["trace-id", `t${i}`]]]),
+        ...[0, 1, 2].map((i) => [1, i, `b${i}`, "batched", []]),
+      ]);
+      expect(r.end).toEqual([10, 3]);
+    },
+    90_000,
+  );
 });

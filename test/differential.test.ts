@@ -30,6 +30,7 @@ import { MetadataStore } from "../src/metadata/store.ts";
 import { defineMessage } from "../src/protocol/schema.ts";
 import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "../src/protocol/messages/describe-topic-partitions.ts";
 import { FetchRequest, FetchResponse } from "../src/protocol/messages/fetch.ts";
+import { InitProducerIdRequest, InitProducerIdResponse } from "../src/protocol/messages/init-producer-id.ts";
 import { ListOffsetsRequest, ListOffsetsResponse } from "../src/protocol/messages/list-offsets.ts";
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
 import { ProduceRequest, ProduceResponse } from "../src/protocol/messages/produce.ts";
@@ -975,4 +976,86 @@ suite("differential: Apache Kafka vs ours", () => {
     }
     flush();
   }, 120_000);
+
+  /** Producer ids are each broker's own: compared as set (>= 0) vs -1 only. */
+  const maskId = (a: Answer): Answer => (a.closed ? a : { closed: false, body: { ...a.body, producerId: a.body.producerId >= 0 ? "(an id)" : a.body.producerId } });
+  const initBody = (o: Msg = {}) => () => ({ transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1, ...o });
+
+  /**
+   * Kafka's broker asks its controller for a block of producer ids in the
+   * background: until the first block arrives it answers
+   * COORDINATOR_LOAD_IN_PROGRESS (14). Ours has its block at once (one node).
+   */
+  async function awaitProducerIdBlock(): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const a = await call(kafka, InitProducerIdRequest, InitProducerIdResponse, 4, initBody()());
+      if (a.closed || a.body.errorCode !== 14 || Date.now() > deadline) return;
+      await Bun.sleep(100);
+    }
+  }
+
+  test("InitProducerId v0-v5: idempotent (no transactional id), a KIP-360 bump, id without epoch, transactional ids", async () => {
+    await awaitProducerIdBlock();
+    for (let v = 0; v <= 5; v++) {
+      const [k, o] = await both(InitProducerIdRequest, InitProducerIdResponse, v, initBody());
+      expectSame(`InitProducerId v${v} idempotent`, maskId(k), maskId(o));
+      expect(!o.closed && o.body.errorCode).toBe(0);
+      if (v >= 3) {
+        const bump = (p: Peer) => initBody({ producerId: p === kafka ? (k as Msg).body.producerId : (o as Msg).body.producerId, producerEpoch: 0 })();
+        const [k2, o2] = await both(InitProducerIdRequest, InitProducerIdResponse, v, bump);
+        expectSame(`InitProducerId v${v} bump`, maskId(k2), maskId(o2));
+        // a new id, not the same one at epoch 1
+        expect(!k2.closed && !k.closed && k2.body.producerId !== k.body.producerId).toBe(true);
+        expect(!o2.closed && !o.closed && o2.body.producerId !== o.body.producerId).toBe(true);
+        const [k3, o3] = await both(InitProducerIdRequest, InitProducerIdResponse, v, initBody({ producerId: 1234, producerEpoch: -1 }));
+        expectSame(`InitProducerId v${v} id without epoch`, maskId(k3), maskId(o3));
+        const [k4, o4] = await both(InitProducerIdRequest, InitProducerIdResponse, v, initBody({ producerId: -1, producerEpoch: 3 }));
+        expectSame(`InitProducerId v${v} epoch without id`, maskId(k4), maskId(o4));
+      }
+      const [k5, o5] = await both(InitProducerIdRequest, InitProducerIdResponse, v, initBody({ transactionalId: "" }));
+      expectSame(`InitProducerId v${v} empty transactional id`, maskId(k5), maskId(o5));
+      const [k6, o6] = await both(InitProducerIdRequest, InitProducerIdResponse, v, initBody({ transactionalId: "diff-txn" }));
+      expectSame(`InitProducerId v${v} transactional id`, maskId(k6), maskId(o6));
+    }
+    flush();
+  }, 120_000);
+
+  test("Produce v3-v11 idempotent: a duplicate, a gap, an overlap, a fenced epoch, a new epoch, an unknown producer", async () => {
+    await awaitProducerIdBlock();
+    for (let v = 3; v <= 11; v++) {
+      const topic = `diff-idem-${v}`;
+      await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+      const [ki, oi] = await both(InitProducerIdRequest, InitProducerIdResponse, 4, initBody());
+      const pid = new Map<Peer, number>([
+        [kafka, !ki.closed ? ki.body.producerId : -1],
+        [ours, !oi.closed ? oi.body.producerId : -1],
+      ]);
+      const send = async (what: string, epoch: number, seq: number, n = 1, fixedPid?: number) => {
+        const [k, o] = await both(ProduceRequest, ProduceResponse, v, (p) => ({
+          transactionalId: null,
+          acks: -1,
+          timeoutMs: 5000,
+          topicData: [{ name: topic, partitionData: [{ index: 0, records: buildBatch({ baseTimestamp: T0 + seq, producerId: fixedPid ?? pid.get(p)!, producerEpoch: epoch, baseSequence: seq, records: Array.from({ length: n }, (_, j) => ({ value: new TextEncoder().encode(`${seq}-${j}`) })) }) }] }],
+        }));
+        expectSame(`Produce v${v} idempotent ${what}`, k, o);
+        return [k, o] as const;
+      };
+      await send("first batch", 0, 0, 2);
+      const [kd] = await send("duplicate of the first", 0, 0, 2);
+      expect(!kd.closed && kd.body.responses[0].partitionResponses[0].baseOffset).toBe(0);
+      await send("next batch", 0, 2, 1);
+      await send("duplicate of an earlier batch", 0, 0, 2);
+      await send("gap", 0, 7, 1);
+      await send("overlap", 0, 1, 2);
+      await send("new epoch not at 0", 1, 3, 1);
+      await send("new epoch at 0", 1, 0, 1);
+      await send("older epoch", 0, 3, 1);
+      await send("unknown producer at sequence 5", 0, 5, 1, 987_654_321);
+      await send("unknown producer continues", 0, 6, 1, 987_654_321);
+      const [kl, ol] = await both(ListOffsetsRequest, ListOffsetsResponse, 8, () => ({ replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }] }));
+      expectSame(`Produce v${v} idempotent: log end after`, kl, ol);
+    }
+    flush();
+  }, 180_000);
 });

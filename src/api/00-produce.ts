@@ -74,11 +74,14 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
     return res;
   }
   if (result.errorCode !== 0) {
-    // producer state (idempotence): a sequence gap or a fenced epoch; nothing written
+    // producer state (idempotence): a sequence gap or a fenced epoch; nothing written (Kafka sends the log start offset)
     res.errorCode = result.errorCode;
+    res.logStartOffset = part.logStartOffset;
     return res;
   }
   res.baseOffset = result.baseOffset;
+  // Kafka answers a duplicate with the original batch's timestamp as log_append_time_ms
+  if (result.duplicate) res.logAppendTimeMs = result.timestamp!;
   res.logStartOffset = part.logStartOffset;
   return res;
 }

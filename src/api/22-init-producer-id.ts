@@ -5,8 +5,9 @@
 // bump is a new id). A producer id given without an epoch, or the reverse, is
 // INVALID_REQUEST (KafkaApis). Ids come from blocks of 1000 logged as
 // ProducerIdsRecords in the metadata log, so none is reused after a restart.
-// Transactions are not served yet: a transactional id gets
-// COORDINATOR_NOT_AVAILABLE ("" is INVALID_REQUEST, as Kafka answers).
+// Transactions are not served yet: a transactional id gets NOT_COORDINATOR,
+// what Kafka 4.4 answers while no broker is the coordinator for it (before
+// __transaction_state exists); "" is INVALID_REQUEST, as Kafka answers.
 
 import { InitProducerIdRequest, InitProducerIdResponse } from "../protocol/messages/init-producer-id.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -16,8 +17,8 @@ import { log } from "../log.ts";
 
 type Response = Encodable<typeof InitProducerIdResponse>;
 
-function error(code: number, epoch = -1): Response {
-  return { throttleTimeMs: 0, errorCode: code, producerId: -1, producerEpoch: epoch };
+function error(code: number): Response {
+  return { throttleTimeMs: 0, errorCode: code, producerId: -1, producerEpoch: -1 };
 }
 
 export const initProducerId = defineHandler({
@@ -30,10 +31,10 @@ export const initProducerId = defineHandler({
   handle(req, { broker }): HandlerResult<Response> {
     const pid = req.producerId;
     const epoch = req.producerEpoch;
-    if ((pid === -1) !== (epoch === -1)) return error(ErrorCode.INVALID_REQUEST, 0);
+    if ((pid === -1) !== (epoch === -1)) return error(ErrorCode.INVALID_REQUEST);
     if (req.transactionalId !== null) {
       if (req.transactionalId === "") return error(ErrorCode.INVALID_REQUEST);
-      return error(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      return error(ErrorCode.NOT_COORDINATOR);
     }
     let producerId: number;
     try {

@@ -3,6 +3,7 @@
 
 import type { ApiHandler } from "./handler.ts";
 import { produce } from "./00-produce.ts";
+import { initProducerId } from "./22-init-producer-id.ts";
 import { fetch } from "./01-fetch.ts";
 import { listOffsets } from "./02-list-offsets.ts";
 import { metadata } from "./03-metadata.ts";
@@ -16,7 +17,7 @@ import { describeTopicPartitions } from "./75-describe-topic-partitions.ts";
 
 const apiVersions = apiVersionsHandler(() => HANDLERS);
 
-export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, describeConfigs, createPartitions, describeCluster, describeTopicPartitions];
+export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, initProducerId, describeConfigs, createPartitions, describeCluster, describeTopicPartitions];
 
 /** The handlers by API key, as the network layer looks them up. */
 export const HANDLERS_BY_KEY: ReadonlyMap<number, ApiHandler> = new Map(HANDLERS.map((h) => [h.key, h]));

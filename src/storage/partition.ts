@@ -5,7 +5,7 @@
 // wake waiting fetches themselves.
 
 import type { PartitionInfo } from "../metadata/image.ts";
-import { setPartitionLeaderEpoch, type BatchInfo } from "../records/batch.ts";
+import { int64At, OFF_MAX_TIMESTAMP, setPartitionLeaderEpoch, type BatchInfo } from "../records/batch.ts";
 import { PartitionLog, type BatchHeader, type PartitionLogOptions, type TimestampOffset } from "./partition-log.ts";
 import type { SegmentRecords } from "./segment.ts";
 import { ProducerState } from "./producer-state.ts";
@@ -19,6 +19,8 @@ export interface AppendResult {
   message?: string;
   /** an exact duplicate of a recent batch of the same producer: not written again, baseOffset is the original's */
   duplicate?: boolean;
+  /** for a duplicate: the original batch's max timestamp, which Kafka answers as log_append_time_ms */
+  timestamp?: number;
 }
 
 export class Partition {
@@ -58,7 +60,7 @@ export class Partition {
   /** A batch header met while opening the log: where producer state will be rebuilt from. */
   private loadBatch(b: BatchHeader): void {
     if (b.producerId < 0) return;
-    (this.producers ??= new ProducerState()).update(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffsetDelta);
+    (this.producers ??= new ProducerState()).update(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffsetDelta, b.maxTimestamp);
   }
 
   get name(): string {
@@ -114,7 +116,7 @@ export class Partition {
       const c = this.producers.check(b.producerId, b.producerEpoch, b.baseSequence, b.lastOffsetDelta);
       if (c.kind === "error") return { baseOffset: -1, errorCode: c.errorCode, message: c.message };
       // a duplicate is answered with the original batch's offset (the produce path sends one batch per partition)
-      if (c.kind === "duplicate" && batches.length === 1) return { baseOffset: c.baseOffset, errorCode: 0, duplicate: true };
+      if (c.kind === "duplicate" && batches.length === 1) return { baseOffset: c.baseOffset, errorCode: 0, duplicate: true, timestamp: c.timestamp };
     }
     const epoch = this.info.leaderEpoch;
     for (const b of batches) setPartitionLeaderEpoch(records, b.position, epoch);
@@ -123,7 +125,7 @@ export class Partition {
       const state = (this.producers ??= new ProducerState());
       let off = result.baseOffset;
       for (const b of batches) {
-        if (b.producerId >= 0) state.update(b.producerId, b.producerEpoch, b.baseSequence, off, b.lastOffsetDelta);
+        if (b.producerId >= 0) state.update(b.producerId, b.producerEpoch, b.baseSequence, off, b.lastOffsetDelta, int64At(records, b.position + OFF_MAX_TIMESTAMP));
         off += b.lastOffsetDelta + 1;
       }
     }

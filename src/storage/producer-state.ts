@@ -30,6 +30,8 @@ interface BatchMeta {
   lastSeq: number;
   baseOffset: number;
   lastOffset: number;
+  /** the batch's max timestamp as written: Kafka answers a duplicate with it as log_append_time_ms */
+  timestamp: number;
 }
 
 interface ProducerEntry {
@@ -44,7 +46,7 @@ export function incrementSequence(seq: number, by: number): number {
 }
 
 /** What a client batch is: new (append it), a duplicate (answer baseOffset), or refused (errorCode). */
-export type ProducerCheck = { kind: "append" } | { kind: "duplicate"; baseOffset: number } | { kind: "error"; errorCode: number; message: string };
+export type ProducerCheck = { kind: "append" } | { kind: "duplicate"; baseOffset: number; timestamp: number } | { kind: "error"; errorCode: number; message: string };
 
 const APPEND: ProducerCheck = { kind: "append" };
 
@@ -61,7 +63,7 @@ export class ProducerState {
     if (e === undefined) return APPEND;
     const lastSeq = incrementSequence(baseSeq, lastOffsetDelta);
     if (epoch === e.epoch) {
-      for (const b of e.batches) if (b.firstSeq === baseSeq && b.lastSeq === lastSeq) return { kind: "duplicate", baseOffset: b.baseOffset };
+      for (const b of e.batches) if (b.firstSeq === baseSeq && b.lastSeq === lastSeq) return { kind: "duplicate", baseOffset: b.baseOffset, timestamp: b.timestamp };
     }
     if (epoch < e.epoch) {
       return { kind: "error", errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, message: `epoch ${epoch} of producer ${pid} is older than ${e.epoch}` };
@@ -76,7 +78,7 @@ export class ProducerState {
   }
 
   /** Records a written batch (after an append, or met in the log at start-up). */
-  update(pid: number, epoch: number, baseSeq: number, baseOffset: number, lastOffsetDelta: number): void {
+  update(pid: number, epoch: number, baseSeq: number, baseOffset: number, lastOffsetDelta: number, timestamp: number): void {
     let e = this.producers.get(pid);
     if (e === undefined) {
       e = { epoch, batches: [] };
@@ -87,7 +89,7 @@ export class ProducerState {
     }
     if (baseSeq < 0) return; // a batch without sequences (transaction markers): the epoch only
     if (e.batches.length === BATCHES_TO_RETAIN) e.batches.shift();
-    e.batches.push({ firstSeq: baseSeq, lastSeq: incrementSequence(baseSeq, lastOffsetDelta), baseOffset, lastOffset: baseOffset + lastOffsetDelta });
+    e.batches.push({ firstSeq: baseSeq, lastSeq: incrementSequence(baseSeq, lastOffsetDelta), baseOffset, lastOffset: baseOffset + lastOffsetDelta, timestamp });
   }
 
   /** The producer's epoch, or undefined when unknown (tests, diagnostics). */

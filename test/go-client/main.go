@@ -1,10 +1,11 @@
 // franz-go (kgo, kadm) against the broker, for test/clients-go.test.ts:
-// produce keyed records with headers (acks=all, idempotence off: the broker
-// has no InitProducerId yet), consume them back with kgo.ConsumePartitions
-// (no group) from the start, and list start/end/by-time offsets with kadm
-// (ListOffsets + Metadata). Prints one JSON object and exits 0.
+// produce keyed records with headers (acks=all, idempotence off; with a
+// fourth argument "idempotent" kgo's default idempotent producer:
+// InitProducerId, sequenced batches), consume them back with
+// kgo.ConsumePartitions (no group) from the start, and list start/end/by-time
+// offsets with kadm (ListOffsets + Metadata). Prints one JSON object and exits 0.
 //
-//	go build -o ~/.cache/kafka-bun/go-client/client . && client BOOTSTRAP TOPIC COUNT
+//	go build -o ~/.cache/kafka-bun/go-client/client . && client BOOTSTRAP TOPIC COUNT [idempotent]
 package main
 
 import (
@@ -54,14 +55,17 @@ func main() {
 	defer cancel()
 	var res result
 
-	producer, err := kgo.NewClient(
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(bootstrap),
 		kgo.ClientID("e2e-franz-go"),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.DisableIdempotentWrite(),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.AllowAutoTopicCreation(),
-	)
+	}
+	if len(os.Args) <= 4 || os.Args[4] != "idempotent" {
+		opts = append(opts, kgo.DisableIdempotentWrite())
+	}
+	producer, err := kgo.NewClient(opts...)
 	if err != nil {
 		fail("producer", err)
 	}

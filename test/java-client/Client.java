@@ -6,7 +6,8 @@
 //                    records with headers; a consumer with assign() and
 //                    seekToBeginning (no group.id) reads them back; end, beginning
 //                    and by-time offsets
-//   idempotent       the default (idempotent) producer: how its first send fails
+//   idempotent       the default (idempotent) producer sends to two partitions in
+//                    several batches; a consumer reads back exactly what was sent
 //   admin            describeCluster, listTopics, describeTopics: each one's
 //                    result or the error it ends with
 import java.nio.charset.StandardCharsets;
@@ -71,7 +72,7 @@ public class Client {
 
   static String produceConsume(String bootstrap, String topic) throws Exception {
     Properties pp = producerProps(bootstrap);
-    // idempotence needs InitProducerId, which the broker does not serve yet
+    // the non-idempotent path (no producer id); mode "idempotent" covers the default producer
     pp.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
     List<String> sent = new ArrayList<>();
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(pp)) {
@@ -128,22 +129,45 @@ public class Client {
     return "[" + r.partition() + "," + r.offset() + "," + str(r.key()) + "," + str(r.value()) + ",[" + String.join(",", headers) + "]," + (r.timestamp() > 0) + "]";
   }
 
-  static String idempotent(String bootstrap, String topic) {
+  static String idempotent(String bootstrap, String topic) throws Exception {
     Properties pp = producerProps(bootstrap);
-    // nothing about idempotence set: the 4.x default is enable.idempotence=true
-    long start = System.nanoTime();
+    // nothing about idempotence set: the 4.x default is enable.idempotence=true (InitProducerId, then sequenced batches)
+    List<String> sent = new ArrayList<>();
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(pp)) {
-      RecordMetadata m = producer.send(new ProducerRecord<>(topic, 0, "k", "v")).get(20, TimeUnit.SECONDS);
-      return "{\"ok\":true,\"offset\":" + m.offset() + "}";
-    } catch (Exception e) {
-      Throwable c = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      // the send fails on the producer's error state; the Sender thread's fatal
-      // error (the cause) is what the broker lacks
-      Throwable root = c;
-      while (root.getCause() != null) root = root.getCause();
-      return "{\"ok\":false,\"error\":" + str(c.getClass().getName()) + ",\"message\":" + str(String.valueOf(c.getMessage()))
-          + ",\"cause\":" + str(root.getClass().getName()) + ",\"causeMessage\":" + str(String.valueOf(root.getMessage())) + ",\"ms\":" + (System.nanoTime() - start) / 1_000_000 + "}";
+      List<java.util.concurrent.Future<RecordMetadata>> futures = new ArrayList<>();
+      for (int i = 0; i < 2 * COUNT; i++) {
+        futures.add(producer.send(new ProducerRecord<>(topic, i % 2, "k" + i, "v" + i)));
+        // a few batches per partition, not one
+        if (i % 6 == 5) producer.flush();
+      }
+      for (var f : futures) {
+        RecordMetadata m = f.get(15, TimeUnit.SECONDS);
+        sent.add("[" + m.partition() + "," + m.offset() + "]");
+      }
     }
+    Properties cp = new Properties();
+    cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cp.put(ConsumerConfig.CLIENT_ID_CONFIG, "e2e-java-consumer");
+    cp.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    cp.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    cp.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+    cp.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
+    List<ConsumerRecord<String, String>> records = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(cp)) {
+      List<TopicPartition> both = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+      consumer.assign(both);
+      consumer.seekToBeginning(both);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (records.size() < 2 * COUNT && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) records.add(r);
+      }
+      // anything past what was sent would be a duplicate
+      for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) records.add(r);
+    }
+    records.sort(java.util.Comparator.<ConsumerRecord<String, String>>comparingInt(ConsumerRecord::partition).thenComparingLong(ConsumerRecord::offset));
+    List<String> rs = new ArrayList<>();
+    for (var r : records) rs.add("[" + r.partition() + "," + r.offset() + "," + str(r.key()) + "," + str(r.value()) + "]");
+    return "{\"sent\":[" + String.join(",", sent) + "],\"records\":[" + String.join(",", rs) + "]}";
   }
 
   static String admin(String bootstrap, String topic) {

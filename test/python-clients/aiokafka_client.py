@@ -2,7 +2,9 @@
 produce keyed messages with headers (acks=all, not idempotent), consume them
 back with an AIOKafkaConsumer without group_id by assign + seek_to_beginning,
 read beginning/end offsets and the offset for a timestamp. Prints one JSON
-object for test/clients-python.test.ts to check."""
+object for test/clients-python.test.ts to check. With a fourth argument
+"idempotent" the producer has enable_idempotence=True (InitProducerId,
+sequenced batches)."""
 import asyncio
 import json
 import sys
@@ -10,9 +12,9 @@ import sys
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
-async def main(bootstrap: str, topic: str, count: int) -> dict:
+async def main(bootstrap: str, topic: str, count: int, idempotent: bool) -> dict:
     result: dict = {}
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False, request_timeout_ms=10000)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=idempotent, request_timeout_ms=10000)
     await producer.start()
     try:
         sent = []
@@ -54,4 +56,4 @@ async def main(bootstrap: str, topic: str, count: int) -> dict:
     return result
 
 
-print(json.dumps(asyncio.run(asyncio.wait_for(main(sys.argv[1], sys.argv[2], int(sys.argv[3])), 40))))
+print(json.dumps(asyncio.run(asyncio.wait_for(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), len(sys.argv) > 4 and sys.argv[4] == "idempotent"), 40))))

@@ -2,14 +2,16 @@
 produce keyed messages with headers (acks=all), consume them back by
 assignment from OFFSET_BEGINNING (a group.id is configured, as the Consumer
 requires, but nothing subscribes, so no group is joined), read the watermarks
-and the offset for a timestamp. Prints one JSON object for
-test/clients-python.test.ts to check."""
+and the offset for a timestamp. With a fourth argument "idempotent" the
+producer has enable.idempotence=true (InitProducerId, sequenced batches).
+Prints one JSON object for test/clients-python.test.ts to check."""
 import json
 import sys
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 
 bootstrap, topic, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+idempotent = len(sys.argv) > 4 and sys.argv[4] == "idempotent"
 result = {"delivered": [], "errors": []}
 
 
@@ -20,7 +22,7 @@ def delivered(err, msg):
         result["delivered"].append([msg.partition(), msg.offset()])
 
 
-producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5, "message.timeout.ms": 10000})
+producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5, "message.timeout.ms": 10000, "enable.idempotence": idempotent})
 for i in range(count):
     producer.produce(topic, key=b"k%d" % i, value=b"v%d" % i, headers=[("trace-id", b"t%d" % i), ("n", str(i).encode())], partition=0, on_delivery=delivered)
 left = producer.flush(15)
