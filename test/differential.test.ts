@@ -33,6 +33,7 @@ import { FetchRequest, FetchResponse } from "../src/protocol/messages/fetch.ts";
 import { InitProducerIdRequest, InitProducerIdResponse } from "../src/protocol/messages/init-producer-id.ts";
 import { ListOffsetsRequest, ListOffsetsResponse } from "../src/protocol/messages/list-offsets.ts";
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
+import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from "../src/protocol/messages/offset-for-leader-epoch.ts";
 import { ProduceRequest, ProduceResponse } from "../src/protocol/messages/produce.ts";
 import { codecFor, encode, isFlexible } from "../src/protocol/codec.ts";
 import type { Msg } from "./helpers.ts";
@@ -656,6 +657,40 @@ suite("differential: Apache Kafka vs ours", () => {
         topics: [{ name: topic, partitions: [{ partitionIndex: 7, timestamp: -1, maxNumOffsets: 1 }] }],
       }));
       expectSame(`ListOffsets v${v} unknown partition`, k, o);
+    }
+    flush();
+  }, 60_000);
+
+  test("OffsetForLeaderEpoch v0-v5: current epoch, larger, smaller, undefined, fenced, unknown epoch, empty and unknown partitions", async () => {
+    const topic = "diff-epochs";
+    const empty = "diff-epochs-empty";
+    await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic), ensureTopic(kafka, empty), ensureTopic(ours, empty)]);
+    for (let i = 0; i < 2; i++) await produceBoth(topic, batch(i, 2));
+    const asks: [string, number, number, number, string?][] = [
+      // what, partition, current_leader_epoch, leader_epoch, topic
+      ["current epoch", 0, -1, 0],
+      ["current epoch with current_leader_epoch", 0, 0, 0],
+      ["larger epoch", 0, -1, 5],
+      ["undefined epoch", 0, -1, -1],
+      ["smaller epoch", 0, -1, -3],
+      ["fenced", 0, -7, 0],
+      ["unknown leader epoch", 0, 3, 0],
+      ["empty partition", 0, -1, 0, empty],
+      ["unknown partition", 9, -1, 0],
+    ];
+    for (let v = 0; v <= 5; v++) {
+      for (const [what, partition, currentLeaderEpoch, leaderEpoch, t] of asks) {
+        const [k, o] = await both(OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, v, () => ({
+          replicaId: -1,
+          topics: [{ topic: t ?? topic, partitions: [{ partition, currentLeaderEpoch, leaderEpoch }] }],
+        }));
+        expectSame(`OffsetForLeaderEpoch v${v} ${what}`, k, o);
+      }
+      const [k, o] = await both(OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, v, () => ({
+        replicaId: -1,
+        topics: [{ topic: "diff-epochs-nope", partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }],
+      }));
+      expectSame(`OffsetForLeaderEpoch v${v} unknown topic`, k, o);
     }
     flush();
   }, 60_000);

@@ -10,6 +10,7 @@ import { metadata } from "./03-metadata.ts";
 import { apiVersionsHandler } from "./18-api-versions.ts";
 import { createTopics } from "./19-create-topics.ts";
 import { deleteTopics } from "./20-delete-topics.ts";
+import { offsetForLeaderEpoch } from "./23-offset-for-leader-epoch.ts";
 import { describeConfigs } from "./32-describe-configs.ts";
 import { createPartitions } from "./37-create-partitions.ts";
 import { describeCluster } from "./60-describe-cluster.ts";
@@ -17,7 +18,7 @@ import { describeTopicPartitions } from "./75-describe-topic-partitions.ts";
 
 const apiVersions = apiVersionsHandler(() => HANDLERS);
 
-export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, initProducerId, describeConfigs, createPartitions, describeCluster, describeTopicPartitions];
+export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, initProducerId, offsetForLeaderEpoch, describeConfigs, createPartitions, describeCluster, describeTopicPartitions];
 
 /** The handlers by API key, as the network layer looks them up. */
 export const HANDLERS_BY_KEY: ReadonlyMap<number, ApiHandler> = new Map(HANDLERS.map((h) => [h.key, h]));

@@ -30,6 +30,7 @@ const API_KEYS: [key: number, min: number, max: number, name: string][] = [
   [19, 2, 7, "CreateTopics"],
   [20, 1, 6, "DeleteTopics"],
   [22, 0, 5, "InitProducerId"],
+  [23, 2, 4, "OffsetForLeaderEpoch"],
   [32, 1, 4, "DescribeConfigs"],
   [37, 0, 3, "CreatePartitions"],
   [60, 0, 1, "DescribeCluster"],
