@@ -23,6 +23,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { ApiVersionsRequest, ApiVersionsResponse } from "../src/protocol/messages/api-versions.ts";
 import { CreatePartitionsRequest, CreatePartitionsResponse } from "../src/protocol/messages/create-partitions.ts";
 import { CreateTopicsRequest, CreateTopicsResponse } from "../src/protocol/messages/create-topics.ts";
+import { DeleteRecordsRequest, DeleteRecordsResponse } from "../src/protocol/messages/delete-records.ts";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "../src/protocol/messages/delete-topics.ts";
 import { DescribeClusterRequest, DescribeClusterResponse } from "../src/protocol/messages/describe-cluster.ts";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "../src/protocol/messages/describe-configs.ts";
@@ -691,6 +692,35 @@ suite("differential: Apache Kafka vs ours", () => {
         topics: [{ topic: "diff-epochs-nope", partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] }],
       }));
       expectSame(`OffsetForLeaderEpoch v${v} unknown topic`, k, o);
+    }
+    flush();
+  }, 60_000);
+
+  test("DeleteRecords v0-v3: to an offset, lower (kept), above the high watermark, negative, -1, unknown partition and topic; ListOffsets earliest follows", async () => {
+    for (let v = 0; v <= 3; v++) {
+      const topic = `diff-delrec-v${v}`;
+      await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+      for (let i = 0; i < 3; i++) await produceBoth(topic, batch(i, 2));
+      const asks: [string, string, number, number][] = [
+        ["to 3", topic, 0, 3],
+        ["to 1 (below the start)", topic, 0, 1],
+        ["above the high watermark", topic, 0, 7],
+        ["negative", topic, 0, -2],
+        ["unknown partition", topic, 4, 0],
+        ["unknown topic", "diff-delrec-nope", 0, 0],
+        ["to -1 (the high watermark)", topic, 0, -1],
+      ];
+      for (const [what, name, partitionIndex, offset] of asks) {
+        const [k, o] = await both(DeleteRecordsRequest, DeleteRecordsResponse, v, () => ({ topics: [{ name, partitions: [{ partitionIndex, offset }] }], timeoutMs: 5000 }));
+        expectSame(`DeleteRecords v${v} ${what}`, k, o);
+        if (v === 3) break; // not served by either
+        const [lk, lo] = await both(ListOffsetsRequest, ListOffsetsResponse, 8, () => ({
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -2 }] }],
+        }));
+        expectSame(`DeleteRecords v${v} ${what}: ListOffsets earliest`, lk, lo);
+      }
     }
     flush();
   }, 60_000);

@@ -14,6 +14,7 @@ import { FetchRequest, FetchResponse } from "../src/protocol/messages/fetch.ts";
 import { ListOffsetsRequest, ListOffsetsResponse } from "../src/protocol/messages/list-offsets.ts";
 import { ApiVersionsRequest, ApiVersionsResponse } from "../src/protocol/messages/api-versions.ts";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "../src/protocol/messages/delete-topics.ts";
+import { DeleteRecordsRequest, DeleteRecordsResponse } from "../src/protocol/messages/delete-records.ts";
 import { DescribeClusterRequest, DescribeClusterResponse } from "../src/protocol/messages/describe-cluster.ts";
 import { buildBatch, decodeRecords } from "../src/records/record.ts";
 import type { MessageDef } from "../src/protocol/schema.ts";
@@ -154,7 +155,7 @@ describe("running broker", () => {
     try {
       const av = await call(c, ApiVersionsRequest, ApiVersionsResponse, 3, { clientSoftwareName: "e2e", clientSoftwareVersion: "1" });
       expect(av.errorCode).toBe(0);
-      expect(av.apiKeys.map((k: Msg) => k.apiKey)).toEqual([0, 1, 2, 3, 18, 19, 20, 22, 23, 32, 37, 60, 75]);
+      expect(av.apiKeys.map((k: Msg) => k.apiKey)).toEqual([0, 1, 2, 3, 18, 19, 20, 21, 22, 23, 32, 37, 60, 75]);
       const md = await call(c, MetadataRequest, MetadataResponse, 12, { topics: [{ topicId: new Uint8Array(16), name: "auto" }], allowAutoTopicCreation: true });
       expect(md.brokers).toEqual([{ nodeId: 1, host: "127.0.0.1", port: kafka.port, rack: null }]);
       expect(md.controllerId).toBe(1);
@@ -371,6 +372,48 @@ describe("restart and existing log dirs", () => {
       expect(md2.topics[0].partitions).toHaveLength(3);
       const fr = await call(c, FetchRequest, FetchResponse, 13, { ...fetchBody("", 2, 0), topics: [{ topicId: md1.topics[0].topicId, partitions: [{ partition: 2, fetchOffset: 0, partitionMaxBytes: 1 << 20, logStartOffset: -1, currentLeaderEpoch: -1 }] }] });
       expect(values(fr.responses[0].partitions[0].records)).toEqual(["one", "two"]);
+      c.close();
+    } finally {
+      expect(await kafka.stop()).toBe(0);
+    }
+  });
+
+  test("DeleteRecords: segments below go, Fetch below the new start is OFFSET_OUT_OF_RANGE, ListOffsets earliest follows; log-start-offset-checkpoint keeps it across a restart", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    // small segments: each produce below rolls a new one
+    let kafka = await startKafka(dir, ["--override", "log.segment.bytes=100"]);
+    let c = await WireClient.connect(kafka.port);
+    const earliest = async () =>
+      (await call(c, ListOffsetsRequest, ListOffsetsResponse, 8, { replicaId: -1, isolationLevel: 0, topics: [{ name: "dr", partitions: [{ partitionIndex: 0, timestamp: -2 }] }] })).topics[0].partitions[0];
+    const check = async (start: number) => {
+      expect((await earliest()).offset).toBe(start);
+      const below = (await call(c, FetchRequest, FetchResponse, 12, fetchBody("dr", 0, start - 1))).responses[0].partitions[0];
+      expect([below.errorCode, below.logStartOffset]).toEqual([1, -1]);
+      const at = (await call(c, FetchRequest, FetchResponse, 12, fetchBody("dr", 0, start))).responses[0].partitions[0];
+      expect([at.errorCode, at.logStartOffset]).toEqual([0, start]);
+      expect(values(at.records)).toContain(`v${start}`);
+    };
+    try {
+      await createTopic(c, "dr");
+      for (let i = 0; i < 6; i++) await call(c, ProduceRequest, ProduceResponse, 9, produceBody("dr", 0, [`v${i}`, `w${i}`]));
+      const segs = () => readdirSync(join(dir, "dr-0")).filter((f) => f.endsWith(".log")).length;
+      const before = segs();
+      expect(before).toBeGreaterThan(3);
+      const del = await call(c, DeleteRecordsRequest, DeleteRecordsResponse, 2, { topics: [{ name: "dr", partitions: [{ partitionIndex: 0, offset: 5 }] }], timeoutMs: 5000 });
+      expect(del.topics[0].partitions[0]).toEqual({ partitionIndex: 0, lowWatermark: 5, errorCode: 0 });
+      // offset 5 is in the middle of the segment at 4: those at 0 and 2 go, that one stays
+      expect(segs()).toBe(before - 2);
+      expect(readFileSync(join(dir, "log-start-offset-checkpoint"), "utf8")).toBe("0\n1\ndr 0 5\n");
+      // the records of offset 4 are still in the log, but below the start: out of range
+      const at4 = (await call(c, FetchRequest, FetchResponse, 12, fetchBody("dr", 0, 4))).responses[0].partitions[0];
+      expect(at4.errorCode).toBe(1);
+      await check(5);
+      c.close();
+      expect(await kafka.stop()).toBe(0);
+      kafka = await startKafka(dir, ["--override", "log.segment.bytes=100"]);
+      c = await WireClient.connect(kafka.port);
+      await check(5);
       c.close();
     } finally {
       expect(await kafka.stop()).toBe(0);

@@ -10,6 +10,7 @@ import { metadata } from "./03-metadata.ts";
 import { apiVersionsHandler } from "./18-api-versions.ts";
 import { createTopics } from "./19-create-topics.ts";
 import { deleteTopics } from "./20-delete-topics.ts";
+import { deleteRecords } from "./21-delete-records.ts";
 import { offsetForLeaderEpoch } from "./23-offset-for-leader-epoch.ts";
 import { describeConfigs } from "./32-describe-configs.ts";
 import { createPartitions } from "./37-create-partitions.ts";
@@ -18,7 +19,7 @@ import { describeTopicPartitions } from "./75-describe-topic-partitions.ts";
 
 const apiVersions = apiVersionsHandler(() => HANDLERS);
 
-export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, initProducerId, offsetForLeaderEpoch, describeConfigs, createPartitions, describeCluster, describeTopicPartitions];
+export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, offsetForLeaderEpoch, describeConfigs, createPartitions, describeCluster, describeTopicPartitions];
 
 /** The handlers by API key, as the network layer looks them up. */
 export const HANDLERS_BY_KEY: ReadonlyMap<number, ApiHandler> = new Map(HANDLERS.map((h) => [h.key, h]));

@@ -24,6 +24,7 @@ import { readPartitionMetadata } from "../metadata/properties.ts";
 import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, MetadataStore, validateTopicName, type ConfigEntries } from "../metadata/store.ts";
 import { randomUuid, uuidEquals, uuidHex } from "../metadata/uuid.ts";
 import { Partition } from "./partition.ts";
+import { LOG_START_OFFSET_CHECKPOINT, readOffsetCheckpoint, writeOffsetCheckpoint, type OffsetCheckpoint } from "./checkpoint.ts";
 import { ConfigResourceType } from "../config/catalog.ts";
 import { log } from "../log.ts";
 
@@ -55,6 +56,8 @@ export class Storage {
   private readonly partitions = new Map<string, Partition[]>();
   private readonly warn = (m: string) => log.warn(m);
   private readonly unsubscribe: () => void;
+  /** log-start-offset-checkpoint as read at start-up: applied as each partition opens */
+  private checkpointedStarts: OffsetCheckpoint = new Map();
 
   private constructor(
     readonly cfg: StorageConfig,
@@ -90,10 +93,21 @@ export class Storage {
   static async open(cfg: StorageConfig, metadata?: MetadataStore): Promise<Storage> {
     const s = new Storage(cfg, metadata ?? MetadataStore.open({ logDir: cfg.logDir, nodeId: cfg.nodeId, brokerConfig: brokerLayer(cfg), warn: (m) => log.warn(m) }), metadata === undefined);
     if (s.metadata.bootstrapped) s.adoptPartitionDirs();
+    try {
+      s.checkpointedStarts = readOffsetCheckpoint(join(cfg.logDir, LOG_START_OFFSET_CHECKPOINT));
+    } catch (e) {
+      s.warn(`${LOG_START_OFFSET_CHECKPOINT}: ignored: ${(e as Error).message}`);
+    }
     for (const t of s.image.topics.values()) s.openTopic(t);
+    s.checkpointedStarts = new Map();
     s.warnStrays();
     s.removeDeleteDirs();
     return s;
+  }
+
+  /** Every open partition, by topic (creation order), then index. */
+  *allPartitions(): Iterable<Partition> {
+    for (const parts of this.partitions.values()) for (const p of parts) if (p) yield p;
   }
 
   getPartition(topic: string, partition: number): Partition | undefined {
@@ -121,12 +135,36 @@ export class Storage {
     const p = parts?.[partition];
     if (!parts || !p) return null;
     delete parts[partition];
+    if (p.startOffsetAboveLog) this.writeLogStartCheckpoint();
     try {
       return p.delete();
     } catch (e) {
       this.warn(`${p.name}: log not deleted: ${(e as Error).message}`);
       p.close();
       return null;
+    }
+  }
+
+  /**
+   * DeleteRecords on one partition: moves its log start offset up to `offset`
+   * (whole segments below go) and writes log-start-offset-checkpoint, so it
+   * survives a restart. False when `offset` is above the high watermark.
+   */
+  deleteRecords(part: Partition, offset: number): boolean {
+    const before = part.logStartOffset;
+    if (!part.deleteRecordsBefore(offset)) return false;
+    if (part.logStartOffset !== before) this.writeLogStartCheckpoint();
+    return true;
+  }
+
+  /** Kafka's log-start-offset-checkpoint: the partitions whose log start offset is above their first segment. */
+  private writeLogStartCheckpoint(): void {
+    const entries: [string, number, number][] = [];
+    for (const [topic, parts] of this.partitions) for (const p of parts) if (p && p.startOffsetAboveLog) entries.push([topic, p.index, p.logStartOffset]);
+    try {
+      writeOffsetCheckpoint(join(this.cfg.logDir, LOG_START_OFFSET_CHECKPOINT), entries);
+    } catch (e) {
+      this.warn(`${LOG_START_OFFSET_CHECKPOINT}: not written: ${(e as Error).message}`);
     }
   }
 
@@ -188,13 +226,16 @@ export class Storage {
           renameSync(dir, stray);
           onDisk = null;
         }
-        parts[p.partition] = Partition.open(dir, t.name, p, {
+        const part = Partition.open(dir, t.name, p, {
           segmentBytes: tc.segmentBytes,
           indexIntervalBytes: tc.indexIntervalBytes,
           topicId: t.id,
           topicIdOnDisk: onDisk,
           warn: this.warn,
         });
+        const start = this.checkpointedStarts.get(t.name)?.get(p.partition);
+        if (start !== undefined) part.restoreLogStartOffset(start);
+        parts[p.partition] = part;
       } catch (e) {
         this.warn(`${dir}: cannot open the partition log, it stays offline: ${(e as Error).message}`);
       }

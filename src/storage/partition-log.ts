@@ -192,6 +192,13 @@ export class PartitionLog {
     return this.nextOffset;
   }
 
+  /** The bytes of the segments' .log files (Kafka's UnifiedLog.size; indexes not counted). */
+  get sizeInBytes(): number {
+    let n = 0;
+    for (const seg of this.segments) n += seg.size;
+    return n;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

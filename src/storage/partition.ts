@@ -174,6 +174,36 @@ export class Partition {
     for (const cb of [...this.appendListeners]) cb();
   }
 
+  /**
+   * Moves the log start offset up to `offset` (DeleteRecords; Kafka's
+   * maybeIncrementLogStartOffset) and deletes the whole segments below it.
+   * Never moves it down. Returns false, changing nothing, when `offset` is
+   * above the high watermark (OFFSET_OUT_OF_RANGE).
+   */
+  deleteRecordsBefore(offset: number): boolean {
+    if (offset > this.hw) return false;
+    if (offset > this.startOffset) {
+      this.startOffset = offset;
+      this.log.deleteSegmentsBefore(offset);
+    }
+    return true;
+  }
+
+  /** The log start offset a checkpoint kept (start-up): applied when above the first segment, capped at the log end. */
+  restoreLogStartOffset(offset: number): void {
+    this.startOffset = Math.min(Math.max(this.startOffset, offset), this.log.logEndOffset);
+  }
+
+  /** The log start offset is above the first segment's base (DeleteRecords): what the checkpoint keeps. */
+  get startOffsetAboveLog(): boolean {
+    return this.startOffset > this.log.logStartOffset;
+  }
+
+  /** The bytes of the partition's segment files. */
+  get sizeInBytes(): number {
+    return this.log.sizeInBytes;
+  }
+
   /** Deletes whole segments below `offset` (retention); the log start offset moves up to the first kept. */
   deleteSegmentsBefore(offset: number): number {
     const n = this.log.deleteSegmentsBefore(offset);

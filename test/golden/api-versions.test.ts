@@ -29,6 +29,7 @@ const API_KEYS: [key: number, min: number, max: number, name: string][] = [
   [18, 0, 4, "ApiVersions"],
   [19, 2, 7, "CreateTopics"],
   [20, 1, 6, "DeleteTopics"],
+  [21, 0, 2, "DeleteRecords"],
   [22, 0, 5, "InitProducerId"],
   [23, 2, 4, "OffsetForLeaderEpoch"],
   [32, 1, 4, "DescribeConfigs"],
