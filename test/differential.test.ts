@@ -27,6 +27,7 @@ import { DeleteRecordsRequest, DeleteRecordsResponse } from "../src/protocol/mes
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "../src/protocol/messages/delete-topics.ts";
 import { DescribeClusterRequest, DescribeClusterResponse } from "../src/protocol/messages/describe-cluster.ts";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "../src/protocol/messages/describe-configs.ts";
+import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../src/protocol/messages/describe-log-dirs.ts";
 import { MetadataStore } from "../src/metadata/store.ts";
 import { defineMessage } from "../src/protocol/schema.ts";
 import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "../src/protocol/messages/describe-topic-partitions.ts";
@@ -720,6 +721,51 @@ suite("differential: Apache Kafka vs ours", () => {
           topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -2 }] }],
         }));
         expectSame(`DeleteRecords v${v} ${what}: ListOffsets earliest`, lk, lo);
+      }
+    }
+    flush();
+  }, 60_000);
+
+  test("DescribeLogDirs v0-v4 (Kafka 4.4 also has v5, not in our schemas): one topic's partitions (sizes, lag, future), an unknown one, the other topics left out, all topics; v4 volume sizes", async () => {
+    const topic = "diff-logdirs";
+    await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+    for (let i = 0; i < 2; i++) await produceBoth(topic, batch(i, 2));
+    // each broker has its own log dir, its own other topics and its own free space: compared are
+    // the errors, the one topic's entry, whether other topics are listed (and with partitions), and total/usable set (v4)
+    const project = (a: Answer): Answer => {
+      if (a.closed) return a;
+      const b = a.body;
+      return {
+        closed: false,
+        body: {
+          errorCode: b.errorCode,
+          results: b.results.map((r: Msg) => {
+            const mine = r.topics.filter((t: Msg) => t.name === topic);
+            const others = r.topics.filter((t: Msg) => t.name !== topic);
+            return {
+              errorCode: r.errorCode,
+              logDirAbsolute: r.logDir.startsWith("/"),
+              topic: mine,
+              othersListed: others.length > 0,
+              othersWithoutPartitions: others.every((t: Msg) => t.partitions.length === 0),
+              othersWithPartitions: others.every((t: Msg) => t.partitions.length > 0),
+              totalSet: r.totalBytes > 0,
+              usableSet: r.usableBytes > 0,
+              usableAtMostTotal: r.usableBytes <= r.totalBytes,
+            };
+          }),
+        },
+      };
+    };
+    for (let v = 0; v <= 4; v++) {
+      const cases: [string, Msg[] | null][] = [
+        ["one partition", [{ topic, partitions: [0] }]],
+        ["an unknown partition and topic", [{ topic, partitions: [3] }, { topic: "diff-logdirs-nope", partitions: [0] }]],
+        ["all topics", null],
+      ];
+      for (const [what, topics] of cases) {
+        const [k, o] = await both(DescribeLogDirsRequest, DescribeLogDirsResponse, v, () => ({ topics }));
+        expectSame(`DescribeLogDirs v${v} ${what}`, project(k), project(o));
       }
     }
     flush();
