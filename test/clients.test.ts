@@ -99,6 +99,29 @@ describe("kafkajs", () => {
       await admin.disconnect();
     }
   });
+
+  test("admin.deleteTopicRecords moves the low watermark; fetchTopicOffsets follows", async () => {
+    const client = new Kafka({ clientId: "e2e-kafkajs-delrec", brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+    const topic = "js-delrec";
+    const admin = client.admin();
+    const producer = client.producer({ allowAutoTopicCreation: true });
+    await Promise.all([admin.connect(), producer.connect()]);
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+      for (let i = 0; i < 4; i++) await producer.send({ topic, messages: [{ value: `m${2 * i}` }, { value: `m${2 * i + 1}` }] });
+      await admin.fetchTopicMetadata({ topics: [topic] }); // the admin's metadata learns the new topic's leader
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "5" }] });
+      const [o] = await admin.fetchTopicOffsets(topic);
+      expect([o!.low, o!.high]).toEqual(["5", "8"]);
+      // -1: up to the high watermark
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "-1" }] });
+      expect((await admin.fetchTopicOffsets(topic))[0]!.low).toBe("8");
+      // above the high watermark: kafkajs reports the broker's OFFSET_OUT_OF_RANGE
+      await expect(admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "20" }] })).rejects.toThrow();
+    } finally {
+      await Promise.all([admin.disconnect(), producer.disconnect()]);
+    }
+  });
 });
 
 describe.skipIf(!KCAT && !REQUIRED)("kcat (librdkafka)", () => {
