@@ -697,7 +697,20 @@ suite("differential: Apache Kafka vs ours", () => {
     flush();
   }, 60_000);
 
-  test("DeleteRecords v0-v3: to an offset, lower (kept), above the high watermark, negative, -1, unknown partition and topic; ListOffsets earliest follows", async () => {
+  test("DeleteRecords v0-v3: to an offset, lower (kept), above the high watermark, negative, -1, unknown partition and topic, a compacted topic; ListOffsets earliest and OffsetForLeaderEpoch follow", async () => {
+    // cleanup.policy=compact (no "delete"): POLICY_VIOLATION
+    const compact = "diff-delrec-compact";
+    const [ck, co] = await both(CreateTopicsRequest, CreateTopicsResponse, 7, () => ({
+      topics: [{ name: compact, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: "cleanup.policy", value: "compact" }] }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    }));
+    for (const a of [ck, co]) expect(!a.closed && a.body.topics[0].errorCode).toBe(0);
+    await Promise.all([ensureTopic(kafka, compact), ensureTopic(ours, compact)]);
+    for (const offset of [0, -1]) {
+      const [k, o] = await both(DeleteRecordsRequest, DeleteRecordsResponse, 2, () => ({ topics: [{ name: compact, partitions: [{ partitionIndex: 0, offset }] }], timeoutMs: 5000 }));
+      expectSame(`DeleteRecords v2 compacted topic to ${offset}`, k, o);
+    }
     for (let v = 0; v <= 3; v++) {
       const topic = `diff-delrec-v${v}`;
       await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
@@ -721,6 +734,15 @@ suite("differential: Apache Kafka vs ours", () => {
           topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -2 }] }],
         }));
         expectSame(`DeleteRecords v${v} ${what}: ListOffsets earliest`, lk, lo);
+      }
+      if (v === 3) continue;
+      // the epoch cache follows the log start offset: an epoch below the first answers the new start
+      for (const leaderEpoch of [-3, 0]) {
+        const [ek, eo] = await both(OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse, 4, () => ({
+          replicaId: -1,
+          topics: [{ topic, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch }] }],
+        }));
+        expectSame(`DeleteRecords v${v}: OffsetForLeaderEpoch epoch ${leaderEpoch} after`, ek, eo);
       }
     }
     flush();
