@@ -28,6 +28,8 @@ import { DeleteTopicsRequest, DeleteTopicsResponse } from "../src/protocol/messa
 import { DescribeClusterRequest, DescribeClusterResponse } from "../src/protocol/messages/describe-cluster.ts";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "../src/protocol/messages/describe-configs.ts";
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../src/protocol/messages/describe-log-dirs.ts";
+import { AlterConfigsRequest, AlterConfigsResponse } from "../src/protocol/messages/alter-configs.ts";
+import { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from "../src/protocol/messages/incremental-alter-configs.ts";
 import { MetadataStore } from "../src/metadata/store.ts";
 import { defineMessage } from "../src/protocol/schema.ts";
 import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "../src/protocol/messages/describe-topic-partitions.ts";
@@ -102,6 +104,16 @@ const KNOWN: Known[] = [
       "not yet: Kafka's KRaft bootstrap writes a cluster-default ConfigRecord min.insync.replicas=1, so a new topic's min.insync.replicas comes from DYNAMIC_DEFAULT_BROKER_CONFIG (3); our bootstrap has none, so ours is DEFAULT_CONFIG (5)",
   },
   {
+    case: /^IncrementalAlterConfigs v\d+ out of range$/,
+    path: /^responses\[0\]\.errorMessage$/,
+    reason: "not yet: Kafka 4.4's topic segment.bytes is at least 1048576 (1 MiB); our catalog keeps the broker's bound of 14, which tests with small segments rely on",
+  },
+  {
+    case: /^(Incremental)?AlterConfigs v\d+ (broker logger|client metrics|group)$/,
+    path: /^responses\[0\]\.(errorCode|errorMessage)$/,
+    reason: "not yet: Kafka applies (here: validates) logger levels, client metrics subscriptions and group configs; ours has none of them to change and refuses with INVALID_REQUEST",
+  },
+  {
     case: /^Metadata v\d+ auto-create \(first answer\)$/,
     path: /^topics\[0\]\.(errorCode|topicId|partitions.*)$/,
     reason:
@@ -119,44 +131,6 @@ const KNOWN: Known[] = [
       "deliberate: Kafka 4.4 advertises metadata.version 7-33 plus kraft.version, group.version, share.version, streams.version, transaction.version and eligible.leader.replicas.version, and finalizes six of them; a client that sees group.version 1 or transaction.version 2 uses the KIP-848 group protocol or KIP-890 transactions, which this broker does not serve yet, so ours advertises only what it serves: metadata.version 1-25, finalized at the level its log dir was formatted with (20)",
   },
 ];
-
-// IncrementalAlterConfigs v0 (key 44), only to set a topic config on the
-// reference Kafka; src/ does not serve it yet. Mirrors Kafka's JSON schema.
-const IncrementalAlterConfigsRequest = defineMessage({
-  name: "IncrementalAlterConfigsRequest",
-  apiKey: 44,
-  type: "request",
-  validVersions: "0-1",
-  flexibleVersions: "1+",
-  fields: [
-    { name: "Resources", type: "[]AlterConfigsResource", versions: "0+", fields: [
-      { name: "ResourceType", type: "int8", versions: "0+" },
-      { name: "ResourceName", type: "string", versions: "0+" },
-      { name: "Configs", type: "[]AlterableConfig", versions: "0+", fields: [
-        { name: "Name", type: "string", versions: "0+" },
-        { name: "ConfigOperation", type: "int8", versions: "0+" },
-        { name: "Value", type: "string", versions: "0+", nullableVersions: "0+" },
-      ] },
-    ] },
-    { name: "ValidateOnly", type: "bool", versions: "0+" },
-  ],
-});
-const IncrementalAlterConfigsResponse = defineMessage({
-  name: "IncrementalAlterConfigsResponse",
-  apiKey: 44,
-  type: "response",
-  validVersions: "0-1",
-  flexibleVersions: "1+",
-  fields: [
-    { name: "ThrottleTimeMs", type: "int32", versions: "0+" },
-    { name: "Responses", type: "[]AlterConfigsResourceResponse", versions: "0+", fields: [
-      { name: "ErrorCode", type: "int16", versions: "0+" },
-      { name: "ErrorMessage", type: "string", versions: "0+", nullableVersions: "0+" },
-      { name: "ResourceType", type: "int8", versions: "0+" },
-      { name: "ResourceName", type: "string", versions: "0+" },
-    ] },
-  ],
-});
 
 /** The topic configs the DescribeConfigs cases read back: set on Kafka with IncrementalAlterConfigs, on ours in its log dir before it starts. */
 const CONFIGS_TOPIC = "diff-configs";
@@ -933,7 +907,7 @@ suite("differential: Apache Kafka vs ours", () => {
     const [km, om] = await both(MetadataRequest, MetadataResponse, 12, () => ({ topics: [{ name: "diff-meta" }], allowAutoTopicCreation: false }));
     for (const a of [km, om]) expect(!a.closed && a.body.topics[0].errorCode).toBe(0);
     flush();
-  }, 180_000);
+  }, 600_000);
 
   test("DeleteTopics v6 by id: existing, unknown, name and id, neither, id twice; created again: a new id, the old one unknown", async () => {
     const topic = "diff-del-id";
@@ -990,7 +964,7 @@ suite("differential: Apache Kafka vs ours", () => {
     expectSame("Fetch v13 by the deleted topic's id", kf, of);
     for (const a of [kf, of]) expect(!a.closed && a.body.responses[0].partitions[0].errorCode).toBe(100);
     flush();
-  }, 180_000);
+  }, 600_000);
 
   test("DeleteTopics v1-v6 with delete.topic.enable=false (a second Kafka and a second ours)", async () => {
     const [ref, mineDir] = [await startReference({ properties: { "delete.topic.enable": "false" } }), tempDir()];
@@ -1191,4 +1165,116 @@ suite("differential: Apache Kafka vs ours", () => {
     }
     flush();
   }, 180_000);
+  // ---------------------------------------------------------------------------
+  // IncrementalAlterConfigs and AlterConfigs
+
+  /** DescribeConfigs v4 of `keys` of a topic on both; Kafka's broker learns a change from its controller a little later, so it is asked until it answers as ours (2 s at most). */
+  async function describeBoth(what: string, type: number, name: string, keys: string[]): Promise<void> {
+    const body = () => ({ resources: [{ resourceType: type, resourceName: name, configurationKeys: keys }], includeSynonyms: true, includeDocumentation: false });
+    // Kafka's order is a hash map's: compared sorted by name
+    const sorted = (a: Answer): Answer => (a.closed ? a : { closed: false, body: { ...a.body, results: a.body.results.map((r: Msg) => ({ ...r, configs: [...r.configs].sort((x: Msg, y: Msg) => (x.name < y.name ? -1 : 1)) })) } });
+    const ask = async (p: Peer) => sorted(await call(p, DescribeConfigsRequest, DescribeConfigsResponse, 4, body()));
+    const o = await ask(ours);
+    let k = await ask(kafka);
+    for (let i = 0; i < 20 && compare(what, k, o).length > 0; i++) {
+      await Bun.sleep(100);
+      k = await ask(kafka);
+    }
+    expectSame(what, k, o);
+  }
+
+  test("IncrementalAlterConfigs v0-v1: SET, DELETE, APPEND, SUBTRACT, validate_only, errors, brokers, other resource types", async () => {
+    const KEYS = ["retention.ms", "cleanup.policy", "max.message.bytes", "segment.bytes"];
+    for (let v = 0; v <= 1; v++) {
+      const topic = `diff-iac-v${v}`;
+      await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+      type Op = [name: string, op: number, value: string | null];
+      type R = [type: number, name: string, ops: Op[]];
+      const req = (resources: R[], validateOnly = false) => () => ({
+        resources: resources.map(([resourceType, resourceName, ops]) => ({ resourceType, resourceName, configs: ops.map(([name, configOperation, value]) => ({ name, configOperation, value })) })),
+        validateOnly,
+      });
+      const cases: [string, R[], boolean?][] = [
+        ["validate_only set", [[2, topic, [["retention.ms", 0, "1000"]]]], true],
+        ["set", [[2, topic, [["retention.ms", 0, "3600000"], ["max.message.bytes", 0, "2000"]]]]],
+        ["set again, same value", [[2, topic, [["retention.ms", 0, "3600000"]]]]],
+        ["append to an unset list", [[2, topic, [["cleanup.policy", 2, "compact"]]]]],
+        ["append present", [[2, topic, [["cleanup.policy", 2, "delete"]]]]],
+        ["subtract", [[2, topic, [["cleanup.policy", 3, "delete"]]]]],
+        ["subtract absent", [[2, topic, [["cleanup.policy", 3, "delete"]]]]],
+        ["append to a non-list key", [[2, topic, [["retention.ms", 2, "5"]]]]],
+        ["append to an unknown key", [[2, topic, [["nope", 2, "5"]]]]],
+        ["delete", [[2, topic, [["max.message.bytes", 1, null]]]]],
+        ["delete unset", [[2, topic, [["segment.bytes", 1, null]]]]],
+        ["delete unknown key", [[2, topic, [["nope", 1, null]]]]],
+        ["unknown key", [[2, topic, [["nope", 0, "1"]]]]],
+        ["bad value", [[2, topic, [["retention.ms", 0, "abc"]]]]],
+        ["out of range", [[2, topic, [["segment.bytes", 0, "1"]]]]],
+        ["bad list value", [[2, topic, [["cleanup.policy", 0, "nope"]]]]],
+        ["unknown key and bad value", [[2, topic, [["retention.ms", 0, "abc"], ["nope", 0, "1"]]]]],
+        ["null value", [[2, topic, [["retention.ms", 0, null]]]]],
+        ["key twice", [[2, topic, [["retention.ms", 0, "1"], ["retention.ms", 0, "2"]]]]],
+        ["unknown operation", [[2, topic, [["retention.ms", 9, "1"]]]]],
+        ["unknown topic", [[2, "diff-no-such-topic", [["retention.ms", 0, "1000"]]]]],
+        ["unknown topic, bad value", [[2, "diff-no-such-topic", [["retention.ms", 0, "x"]]]]],
+        ["illegal topic name", [[2, "no such", [["retention.ms", 0, "1000"]]]]],
+        ["empty topic name", [[2, "", [["retention.ms", 0, "1000"]]]]],
+        ["listed twice", [[2, topic, [["retention.ms", 0, "1"]]], [2, topic, [["retention.ms", 0, "2"]]]]],
+        ["one good, one bad", [[2, topic, [["retention.ms", 0, "7200000"]]], [2, "diff-no-such-topic", [["retention.ms", 0, "1"]]]]],
+        ["broker read-only key", [[4, "1", [["log.dirs", 0, "/tmp/x"]]]]],
+        ["broker default read-only key", [[4, "", [["log.dirs", 0, "/tmp/x"]]]]],
+        ["broker per-broker key at the default", [[4, "", [["listeners", 0, "PLAINTEXT://:9999"]]]]],
+        ["broker 2", [[4, "2", [["log.retention.ms", 0, "1000"]]]]],
+        ["broker x", [[4, "x", [["log.retention.ms", 0, "1000"]]]]],
+        ["broker validate_only cluster-wide key", [[4, "1", [["log.retention.ms", 0, "1000"]]]], true],
+        ["broker bad value", [[4, "1", [["log.retention.ms", 0, "abc"]]]]],
+        ["broker logger", [[8, "1", [["root", 0, "INFO"]]]], true],
+        ["client metrics", [[16, "diff-metrics", [["interval.ms", 0, "1000"]]]], true],
+        ["group", [[32, "diff-group", [["consumer.session.timeout.ms", 0, "45000"]]]], true],
+        ["unknown resource type", [[99, "x", [["a", 0, "1"]]]]],
+      ];
+      for (const [what, resources, validateOnly] of cases) {
+        const [k, o] = await both(IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, v, req(resources, validateOnly ?? false));
+        expectSame(`IncrementalAlterConfigs v${v} ${what}`, k, o);
+        await describeBoth(`IncrementalAlterConfigs v${v} ${what}: DescribeConfigs after`, 2, topic, KEYS);
+      }
+    }
+    flush();
+  }, 600_000);
+
+  test("AlterConfigs v0-v2: replace, validate_only, errors, brokers", async () => {
+    const KEYS = ["retention.ms", "cleanup.policy", "max.message.bytes", "segment.bytes"];
+    for (let v = 0; v <= 2; v++) {
+      const topic = `diff-ac-v${v}`;
+      await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+      type R = [type: number, name: string, configs: [string, string | null][]];
+      const req = (resources: R[], validateOnly = false) => () => ({
+        resources: resources.map(([resourceType, resourceName, configs]) => ({ resourceType, resourceName, configs: configs.map(([name, value]) => ({ name, value })) })),
+        validateOnly,
+      });
+      const cases: [string, R[], boolean?][] = [
+        ["validate_only", [[2, topic, [["retention.ms", "1000"]]]], true],
+        ["set two", [[2, topic, [["retention.ms", "3600000"], ["cleanup.policy", "compact"]]]]],
+        ["replace: one kept, one removed, one added", [[2, topic, [["retention.ms", "3600000"], ["max.message.bytes", "2000"]]]]],
+        ["unknown key", [[2, topic, [["nope", "1"]]]]],
+        ["bad value", [[2, topic, [["retention.ms", "abc"]]]]],
+        ["null value", [[2, topic, [["retention.ms", null]]]]],
+        ["key twice", [[2, topic, [["retention.ms", "1"], ["retention.ms", "2"]]]]],
+        ["unknown topic", [[2, "diff-no-such-topic", [["retention.ms", "1000"]]]]],
+        ["empty topic name", [[2, "", [["retention.ms", "1000"]]]]],
+        // not asked: a resource listed twice, and a resource with no configs: Kafka 4.4 never answers either
+        // (ours: INVALID_REQUEST "Each resource must appear at most once." for both copies; the empty set removes every key)
+        ["broker read-only key", [[4, "1", [["log.dirs", "/tmp/x"]]]]],
+        ["broker validate_only", [[4, "1", [["log.retention.ms", "1000"]]]], true],
+        ["broker logger", [[8, "1", [["root", "INFO"]]]], true],
+        ["unknown resource type", [[99, "x", [["a", "1"]]]]],
+      ];
+      for (const [what, resources, validateOnly] of cases) {
+        const [k, o] = await both(AlterConfigsRequest, AlterConfigsResponse, v, req(resources, validateOnly ?? false));
+        expectSame(`AlterConfigs v${v} ${what}`, k, o);
+        await describeBoth(`AlterConfigs v${v} ${what}: DescribeConfigs after`, 2, topic, KEYS);
+      }
+    }
+    flush();
+  }, 600_000);
 });

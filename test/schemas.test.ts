@@ -12,6 +12,8 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseVersions, type FieldDef, type MessageDef, type VersionRange } from "../src/protocol/schema.ts";
+import * as alterConfigs from "../src/protocol/messages/alter-configs.ts";
+import * as incrementalAlterConfigs from "../src/protocol/messages/incremental-alter-configs.ts";
 import * as apiVersions from "../src/protocol/messages/api-versions.ts";
 import * as createPartitions from "../src/protocol/messages/create-partitions.ts";
 import * as createTopics from "../src/protocol/messages/create-topics.ts";
@@ -30,7 +32,7 @@ import { SHARED } from "./helpers.ts";
 const PROTOCOL = join(SHARED, "kafka-protocol");
 const HAVE_SHARED = existsSync(join(PROTOCOL, "messages"));
 
-const MESSAGES: MessageDef[] = [apiVersions, createPartitions, createTopics, deleteTopics, describeCluster, describeConfigs, describeTopicPartitions, fetch, initProducerId, listOffsets, metadata, produce].flatMap((m) => Object.values(m) as MessageDef[]);
+const MESSAGES: MessageDef[] = [alterConfigs, incrementalAlterConfigs, apiVersions, createPartitions, createTopics, deleteTopics, describeCluster, describeConfigs, describeTopicPartitions, fetch, initProducerId, listOffsets, metadata, produce].flatMap((m) => Object.values(m) as MessageDef[]);
 const RECORDS: MessageDef[] = [...METADATA_RECORDS.values()];
 
 interface JsonField {

@@ -13,14 +13,16 @@ import { deleteTopics } from "./20-delete-topics.ts";
 import { deleteRecords } from "./21-delete-records.ts";
 import { offsetForLeaderEpoch } from "./23-offset-for-leader-epoch.ts";
 import { describeConfigs } from "./32-describe-configs.ts";
+import { legacyAlterConfigs } from "./33-alter-configs.ts";
 import { describeLogDirs } from "./35-describe-log-dirs.ts";
 import { createPartitions } from "./37-create-partitions.ts";
+import { incrementalAlterConfigs } from "./44-incremental-alter-configs.ts";
 import { describeCluster } from "./60-describe-cluster.ts";
 import { describeTopicPartitions } from "./75-describe-topic-partitions.ts";
 
 const apiVersions = apiVersionsHandler(() => HANDLERS);
 
-export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, offsetForLeaderEpoch, describeConfigs, describeLogDirs, createPartitions, describeCluster, describeTopicPartitions];
+export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, offsetForLeaderEpoch, describeConfigs, legacyAlterConfigs, describeLogDirs, createPartitions, incrementalAlterConfigs, describeCluster, describeTopicPartitions];
 
 /** The handlers by API key, as the network layer looks them up. */
 export const HANDLERS_BY_KEY: ReadonlyMap<number, ApiHandler> = new Map(HANDLERS.map((h) => [h.key, h]));

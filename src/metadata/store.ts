@@ -324,6 +324,16 @@ export class MetadataStore {
     return first;
   }
 
+  /**
+   * Writes config changes of any resources (TOPIC or BROKER; a null value
+   * deletes the key) as one batch of ConfigRecords, already validated by the
+   * caller (IncrementalAlterConfigs / AlterConfigs).
+   */
+  writeConfigRecords(changes: readonly { resourceType: number; resourceName: string; name: string; value: string | null }[]): void {
+    if (changes.length === 0) return;
+    this.appendAndApply(changes.map((c) => encodeMetadataRecord(ConfigRecord, 0, c)));
+  }
+
   /** The applied topic keys of `topic`, typed: its own value, else the broker's (synonyms in order), else the default. */
   topicConfig(topic: string): TopicConfig {
     return this.configs.topicConfig(topic);

@@ -33,8 +33,10 @@ const API_KEYS: [key: number, min: number, max: number, name: string][] = [
   [22, 0, 5, "InitProducerId"],
   [23, 2, 4, "OffsetForLeaderEpoch"],
   [32, 1, 4, "DescribeConfigs"],
+  [33, 0, 2, "AlterConfigs"],
   [35, 1, 4, "DescribeLogDirs"],
   [37, 0, 3, "CreatePartitions"],
+  [44, 0, 1, "IncrementalAlterConfigs"],
   [60, 0, 1, "DescribeCluster"],
   [75, 0, 0, "DescribeTopicPartitions"],
 ];
