@@ -81,7 +81,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
 
   // runs after the test above: the admin client does not create topics
   test(
-    "admin: describeCluster, listTopics, describeTopics; createTopics with a config, describeConfigs, createPartitions, deleteTopics",
+    "admin: describeCluster, listTopics, describeTopics; createTopics with a config, describeConfigs, incrementalAlterConfigs, createPartitions, deleteTopics",
     async () => {
       const r = clientJson("Client.java admin", await java("Client.java", ["admin", broker.bootstrap, "jv"]));
       expect(r.describeCluster.ok).toMatchObject({ controller: 1, nodes: [[1, "127.0.0.1", broker.port]] });
@@ -93,6 +93,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
       // CreateTopics with a config, DescribeConfigs, CreatePartitions, DeleteTopics
       expect(r.createTopics).toEqual({ ok: "jv-admin" });
       expect(r.describeConfigs).toEqual({ ok: { value: "3600000", source: "DYNAMIC_TOPIC_CONFIG" } });
+      expect(r.incrementalAlterConfigs).toEqual({ ok: { "cleanup.policy": "delete,compact", "retention.ms": "DEFAULT_CONFIG" } });
       expect(r.createPartitions).toEqual({ ok: 6 });
       expect(r.deleteTopics).toEqual({ ok: false });
     },

@@ -79,7 +79,7 @@ describe("kafkajs", () => {
     }
   });
 
-  test("admin creates a topic with a config, reads the config back, adds partitions and deletes it", async () => {
+  test("admin creates a topic with a config, reads the config back, alters it, adds partitions and deletes it", async () => {
     const client = new Kafka({ clientId: "e2e-kafkajs-admin", brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
     const admin = client.admin();
     await admin.connect();
@@ -90,6 +90,13 @@ describe("kafkajs", () => {
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] })).toBe(false);
       const configs = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ["retention.ms"] }], includeSynonyms: false });
       expect(configs.resources[0]!.configEntries.map((e) => [e.configName, e.configValue, e.isDefault])).toEqual([["retention.ms", "3600000", false]]);
+      // AlterConfigs replaces the topic's whole set: retention.ms goes back to its default
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: topic, configEntries: [{ name: "cleanup.policy", value: "compact" }] }] });
+      const altered = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ["retention.ms", "cleanup.policy"] }], includeSynonyms: false });
+      expect(altered.resources[0]!.configEntries.map((e) => [e.configName, e.configValue, e.isDefault]).sort()).toEqual([
+        ["cleanup.policy", "compact", false],
+        ["retention.ms", "604800000", true],
+      ]);
       await admin.createPartitions({ topicPartitions: [{ topic, count: 6 }] });
       const md = await admin.fetchTopicMetadata({ topics: [topic] });
       expect(md.topics[0]!.partitions.length).toBe(6);

@@ -21,6 +21,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -210,6 +212,14 @@ public class Client {
         ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, created);
         var entry = admin.describeConfigs(List.of(res)).all().get(10, TimeUnit.SECONDS).get(res).get("retention.ms");
         return "{\"value\":" + str(entry.value()) + ",\"source\":" + str(entry.source().name()) + "}";
+      }));
+      parts.add("\"incrementalAlterConfigs\":" + attempt(() -> {
+        ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, created);
+        var ops = List.of(new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.APPEND),
+            new AlterConfigOp(new ConfigEntry("retention.ms", null), AlterConfigOp.OpType.DELETE));
+        admin.incrementalAlterConfigs(Map.of(res, ops)).all().get(10, TimeUnit.SECONDS);
+        var cfg = admin.describeConfigs(List.of(res)).all().get(10, TimeUnit.SECONDS).get(res);
+        return "{\"cleanup.policy\":" + str(cfg.get("cleanup.policy").value()) + ",\"retention.ms\":" + str(cfg.get("retention.ms").source().name()) + "}";
       }));
       parts.add("\"createPartitions\":" + attempt(() -> {
         admin.createPartitions(Map.of(created, NewPartitions.increaseTo(6))).all().get(10, TimeUnit.SECONDS);
