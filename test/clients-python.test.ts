@@ -135,6 +135,24 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
     },
     90_000,
   );
+  test(
+    "confluent-kafka AdminClient: incremental_alter_configs (APPEND, SET, DELETE, unknown key) and alter_configs (replaces the set)",
+    async () => {
+      const run = await python("confluent_alter.py", [broker.bootstrap, "cfa-alter"]);
+      const r = clientJson("confluent_alter.py", run);
+      expect(r).toEqual({
+        create: ["ok"],
+        append_set: ["ok"],
+        after_append_set: { "cleanup.policy": "delete,compact", "retention.ms": "3600000" },
+        delete: ["ok"],
+        after_delete: { "cleanup.policy": "delete,compact" },
+        unknown_key: ["INVALID_CONFIG"],
+        replace: ["ok"],
+        after_replace: { "max.message.bytes": "2000" },
+      });
+    },
+    90_000,
+  );
   test.todo("aiokafka AIOKafkaConsumer with group_id (subscribe, commit): needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9)");
   test(
     "aiokafka AIOKafkaProducer with enable_idempotence=True: produces, then consumes back exactly what was sent",
