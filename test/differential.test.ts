@@ -367,7 +367,7 @@ const suite = REASON ? describe.skip : describe;
 suite("differential: Apache Kafka vs ours", () => {
   beforeAll(async () => {
     oursDir = tempDir();
-    // ours has no API that sets a topic config yet: write the topic and its ConfigRecords into its log dir first
+    // ours: the topic and its ConfigRecords written into its log dir before it starts (replayed at start-up; the AlterConfigs cases set configs over the wire)
     const store = MetadataStore.open({ logDir: oursDir, nodeId: 1 });
     store.createTopic(CONFIGS_TOPIC, 1, CONFIGS_SET);
     store.close();
@@ -1241,6 +1241,26 @@ suite("differential: Apache Kafka vs ours", () => {
     }
     flush();
   }, 600_000);
+
+  test("IncrementalAlterConfigs v1 on broker keys: SET per broker and at the cluster default, DescribeConfigs after, DELETE", async () => {
+    // keys with no effect on the other tests; both brokers leave them unset statically
+    const req = (name: string, configs: [string, number, string | null][]) => () => ({
+      resources: [{ resourceType: 4, resourceName: name, configs: configs.map(([n, configOperation, value]) => ({ name: n, configOperation, value })) }],
+      validateOnly: false,
+    });
+    const steps: [string, string, [string, number, string | null][]][] = [
+      ["set per broker", "1", [["log.segment.delete.delay.ms", 0, "70000"]]],
+      ["set at the default", "", [["log.segment.delete.delay.ms", 0, "80000"], ["log.message.timestamp.after.max.ms", 0, "7200000"]]],
+      ["delete per broker", "1", [["log.segment.delete.delay.ms", 1, null]]],
+      ["delete at the default", "", [["log.segment.delete.delay.ms", 1, null], ["log.message.timestamp.after.max.ms", 1, null]]],
+    ];
+    for (const [what, name, configs] of steps) {
+      const [k, o] = await both(IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, 1, req(name, configs));
+      expectSame(`IncrementalAlterConfigs v1 broker ${what}`, k, o);
+      await describeBoth(`IncrementalAlterConfigs v1 broker ${what}: DescribeConfigs broker 1 after`, 4, "1", ["log.segment.delete.delay.ms", "log.message.timestamp.after.max.ms"]);
+    }
+    flush();
+  }, 120_000);
 
   test("AlterConfigs v0-v2: replace, validate_only, errors, brokers", async () => {
     const KEYS = ["retention.ms", "cleanup.policy", "max.message.bytes", "segment.bytes"];
