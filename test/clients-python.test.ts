@@ -12,6 +12,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { brokerForSuite, clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
+import type { Msg } from "./helpers.ts";
 
 const HERE = join(import.meta.dir, "python-clients");
 const VENV = process.env.KAFKA_PY_VENV ?? clientCache("venv");
@@ -33,6 +34,17 @@ const python = (script: string, args: string[]) => runClient([PYTHON, join(HERE,
 // outside CI a missing client skips, and the skip names why
 if (UNAVAILABLE !== null && !CLIENTS_REQUIRED) test.skip(`confluent-kafka and aiokafka tests (skipped: ${UNAVAILABLE})`, () => {});
 
+/** What confluent_client.py reports after producing 10 keyed messages with headers to partition 0 and reading them back. */
+function expectConfluentRoundTrip(run: { err: string }, r: Msg): void {
+      expect(run.err.trim()).toBe("");
+      expect(r.errors).toEqual([]);
+      expect(r.unflushed).toBe(0);
+      expect(r.delivered).toEqual(Array.from({ length: 10 }, (_, i) => [0, i]));
+      expect(r.messages).toEqual(Array.from({ length: 10 }, (_, i) => [0, i, `k${i}`, `v${i}`, [["trace-id", `t${i}`], ["n", `${i}`]]]));
+      expect(r.eof).toBe(true);
+      expect(r.watermarks).toEqual([0, 10]);
+}
+
 describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from PyPI", () => {
   const broker = brokerForSuite();
 
@@ -46,13 +58,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
       const run = await python("confluent_client.py", [broker.bootstrap, "cf", "10"]);
       const r = clientJson("confluent_client.py", run);
       // librdkafka logs to stderr: a configured group.id without subscribe() must not make it complain
-      expect(run.err.trim()).toBe("");
-      expect(r.errors).toEqual([]);
-      expect(r.unflushed).toBe(0);
-      expect(r.delivered).toEqual(Array.from({ length: 10 }, (_, i) => [0, i]));
-      expect(r.messages).toEqual(Array.from({ length: 10 }, (_, i) => [0, i, `k${i}`, `v${i}`, [["trace-id", `t${i}`], ["n", `${i}`]]]));
-      expect(r.eof).toBe(true);
-      expect(r.watermarks).toEqual([0, 10]);
+      expectConfluentRoundTrip(run, r);
       expect(r.by_time).toBe(0);
     },
     90_000,
@@ -100,13 +106,7 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
     async () => {
       const run = await python("confluent_client.py", [broker.bootstrap, "cf-idem", "10", "idempotent"]);
       const r = clientJson("confluent_client.py idempotent", run);
-      expect(run.err.trim()).toBe("");
-      expect(r.errors).toEqual([]);
-      expect(r.unflushed).toBe(0);
-      expect(r.delivered).toEqual(Array.from({ length: 10 }, (_, i) => [0, i]));
-      expect(r.messages).toEqual(Array.from({ length: 10 }, (_, i) => [0, i, `k${i}`, `v${i}`, [["trace-id", `t${i}`], ["n", `${i}`]]]));
-      expect(r.eof).toBe(true);
-      expect(r.watermarks).toEqual([0, 10]);
+      expectConfluentRoundTrip(run, r);
     },
     90_000,
   );
