@@ -1,6 +1,6 @@
 // Our message definitions against Apache Kafka's JSON schemas of the same
-// name (../shared/kafka-protocol/messages, and metadata/ for the KRaft
-// records), field by field and recursively: a field Kafka has at any version
+// name (../shared/kafka-protocol/messages, metadata/ for the KRaft records
+// and coordinator/ for the __consumer_offsets records), field by field and recursively: a field Kafka has at any version
 // we serve must be ours too, in the same order, with the same name, type,
 // versions, nullableVersions, taggedVersions, tag and default; we have no
 // field Kafka lacks; our validVersions lie within Kafka's (we may serve fewer).
@@ -26,14 +26,30 @@ import * as initProducerId from "../src/protocol/messages/init-producer-id.ts";
 import * as listOffsets from "../src/protocol/messages/list-offsets.ts";
 import * as metadata from "../src/protocol/messages/metadata.ts";
 import * as produce from "../src/protocol/messages/produce.ts";
+import * as findCoordinator from "../src/protocol/messages/find-coordinator.ts";
+import * as joinGroup from "../src/protocol/messages/join-group.ts";
+import * as heartbeat from "../src/protocol/messages/heartbeat.ts";
+import * as leaveGroup from "../src/protocol/messages/leave-group.ts";
+import * as syncGroup from "../src/protocol/messages/sync-group.ts";
+import * as describeGroups from "../src/protocol/messages/describe-groups.ts";
+import * as listGroups from "../src/protocol/messages/list-groups.ts";
+import * as offsetCommit from "../src/protocol/messages/offset-commit.ts";
+import * as offsetFetch from "../src/protocol/messages/offset-fetch.ts";
+import * as deleteGroups from "../src/protocol/messages/delete-groups.ts";
+import * as offsetDelete from "../src/protocol/messages/offset-delete.ts";
 import { METADATA_RECORDS } from "../src/metadata/records.ts";
+import * as groupRecords from "../src/coordinator/group/records.ts";
 import { SHARED } from "./helpers.ts";
 
 const PROTOCOL = join(SHARED, "kafka-protocol");
 const HAVE_SHARED = existsSync(join(PROTOCOL, "messages"));
 
-const MESSAGES: MessageDef[] = [alterConfigs, incrementalAlterConfigs, apiVersions, createPartitions, createTopics, deleteTopics, describeCluster, describeConfigs, describeTopicPartitions, fetch, initProducerId, listOffsets, metadata, produce].flatMap((m) => Object.values(m) as MessageDef[]);
+const MESSAGES: MessageDef[] = [
+  alterConfigs, incrementalAlterConfigs, apiVersions, createPartitions, createTopics, deleteTopics, describeCluster, describeConfigs, describeTopicPartitions, fetch, initProducerId, listOffsets, metadata, produce,
+  findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, offsetCommit, offsetFetch, deleteGroups, offsetDelete,
+].flatMap((m) => Object.values(m) as MessageDef[]);
 const RECORDS: MessageDef[] = [...METADATA_RECORDS.values()];
+const COORDINATOR_RECORDS: MessageDef[] = Object.values(groupRecords) as MessageDef[];
 
 interface JsonField {
   name: string;
@@ -176,6 +192,7 @@ describe.skipIf(!HAVE_SHARED)("definitions match Kafka's JSON schemas", () => {
   for (const [dir, defs] of [
     ["messages", MESSAGES],
     ["metadata", RECORDS],
+    ["coordinator", COORDINATOR_RECORDS],
   ] as const) {
     for (const def of defs) {
       test(`${dir}/${def.name}`, () => {
