@@ -2,6 +2,7 @@
 //
 //   metadata   formats the log dir, replays __cluster_metadata, publishes changes
 //   storage    one log per partition the metadata knows; follows its events
+//   groups     the group coordinator: consumer groups and committed offsets in __consumer_offsets
 //   listeners  one TCP listener per entry of `listeners`
 //
 // start() runs them in that order, stop() in reverse: listeners stop accepting,
@@ -14,8 +15,10 @@ import { MetadataStore } from "./metadata/store.ts";
 import { Storage } from "./storage/log-manager.ts";
 import type { TopicInfo } from "./metadata/image.ts";
 import { Listeners } from "./net/server.ts";
+import { GroupCoordinator } from "./coordinator/group/group-coordinator.ts";
 import { service, type Service } from "./service.ts";
 import { log } from "./log.ts";
+import { ErrorCode } from "./protocol/errors.ts";
 
 export interface BrokerOptions {
   /** bind the configured listeners (default true); tests that drive connections directly say false */
@@ -26,6 +29,7 @@ export class Broker {
   // set by their services' start, in order; handlers only run once all have started
   metadata!: MetadataStore;
   storage!: Storage;
+  readonly groups: GroupCoordinator;
   readonly listeners: Listeners;
   private readonly services: Service[];
   private started: Service[] = [];
@@ -37,6 +41,7 @@ export class Broker {
     opts: BrokerOptions = {},
   ) {
     this.listeners = new Listeners(this, config.listeners);
+    this.groups = new GroupCoordinator(this);
     this.services = [
       service(
         "metadata",
@@ -58,6 +63,7 @@ export class Broker {
           this.storage.close();
         },
       ),
+      this.groups,
       ...(opts.listen === false ? [] : [this.listeners]),
     ];
   }
@@ -129,9 +135,10 @@ export class Broker {
     return this.storage?.waitingFetches ?? 0;
   }
 
-  /** Wakes every waiting fetch (shutdown); each partition keeps its own. */
+  /** Shutdown: wakes every waiting fetch (each partition keeps its own) and answers parked JoinGroup/SyncGroup requests. */
   wakeAll(): void {
     // storage is unset when its service never started
     this.storage?.wakeAll();
+    this.groups.answerParked(ErrorCode.NOT_COORDINATOR);
   }
 }

@@ -165,7 +165,8 @@ describe("./kafka", () => {
     expect(h.stdout).toMatch(/message\.max\.bytes\s+1048588/);
     // applied keys come before the declared-only ones
     expect(h.stdout.indexOf("log.segment.bytes")).toBeLessThan(h.stdout.indexOf("Declared"));
-    expect(h.stdout.indexOf("group.max.size")).toBeGreaterThan(h.stdout.indexOf("Declared"));
+    expect(h.stdout.indexOf("group.max.size")).toBeLessThan(h.stdout.indexOf("Declared"));
+    expect(h.stdout.indexOf("offsets.topic.replication.factor")).toBeGreaterThan(h.stdout.indexOf("Declared"));
   });
 
   test("Kafka's kraft server.properties starts without warnings; a non-Kafka key gets one warning line", async () => {

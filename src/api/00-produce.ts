@@ -8,7 +8,9 @@
 // As Kafka, a Produce to a topic that does not exist gets
 // UNKNOWN_TOPIC_OR_PARTITION and creates nothing, whatever
 // auto.create.topics.enable says: topics are auto-created by Metadata, which
-// producers send first. Offsets are assigned by rewriting baseOffset
+// producers send first. Internal topics (__consumer_offsets, ...) get
+// INVALID_TOPIC_EXCEPTION unless the client id is "__admin_client", as Kafka
+// answers. Offsets are assigned by rewriting baseOffset
 // in place and the leader epoch is stamped (both outside the CRC); the bytes go
 // to the segment file (page cache) before the response. acks=0 gets no
 // response at all.
@@ -27,14 +29,23 @@ import type { Encodable } from "../protocol/schema.ts";
 import { EMPTY_ARRAY } from "../protocol/codec.ts";
 import type { Broker } from "../broker.ts";
 import type { AppendResult } from "../storage/partition.ts";
+import { isInternalTopic } from "./topics.ts";
 
 // Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
 type Response = Encodable<typeof ProduceResponse>;
+
+/** Kafka lets only this client id write internal topics (AdminUtils.ADMIN_CLIENT_ID) */
+const ADMIN_CLIENT_ID = "__admin_client";
 type TopicResponse = Response["responses"][number];
 type PartitionResponse = TopicResponse["partitionResponses"][number];
 
-function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null): PartitionResponse {
+function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null, internalAllowed: boolean): PartitionResponse {
   const res: PartitionResponse = { index: partition, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: EMPTY_ARRAY };
+  // the coordinators' topics are written by the broker only (ReplicaManager: "Cannot append to internal topic")
+  if (!internalAllowed && isInternalTopic(topic)) {
+    res.errorCode = ErrorCode.INVALID_TOPIC_EXCEPTION;
+    return res;
+  }
   const part = broker.topic(topic) ? broker.storage.getPartition(topic, partition) : undefined;
   if (!part) {
     res.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -94,14 +105,15 @@ export const produce = defineHandler({
   minVersion: 0,
   servedFrom: 3,
   maxVersion: 11,
-  handle(req, { broker }): HandlerResult<Response> {
+  handle(req, { broker, header }): HandlerResult<Response> {
     const acks = req.acks;
+    const internalAllowed = header.clientId === ADMIN_CLIENT_ID;
     const validAcks = acks === -1 || acks === 0 || acks === 1;
     const responses = req.topicData.map((td): TopicResponse => ({
       name: td.name,
       partitionResponses: td.partitionData.map((pd): PartitionResponse =>
         validAcks
-          ? appendPartition(broker, td.name, pd.index, pd.records)
+          ? appendPartition(broker, td.name, pd.index, pd.records, internalAllowed)
           : { index: pd.index, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: EMPTY_ARRAY },
       ),
     }));

@@ -22,7 +22,7 @@ import { isZeroUuid } from "../metadata/uuid.ts";
 import type { Encodable } from "../protocol/schema.ts";
 import { defineHandler, type HandlerResult } from "./handler.ts";
 import type { TopicInfo } from "../metadata/image.ts";
-import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, OPERATIONS_NOT_REQUESTED, describePartition, lookupOrCreate, topicById } from "./topics.ts";
+import { ALL_CLUSTER_OPERATIONS, ALL_TOPIC_OPERATIONS, OPERATIONS_NOT_REQUESTED, describePartition, isInternalTopic, lookupOrCreate, topicById } from "./topics.ts";
 
 // Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
 type Response = Encodable<typeof MetadataResponse>;
@@ -33,7 +33,7 @@ function describeTopic(t: TopicInfo, includeOps: boolean): TopicResponse {
     errorCode: ErrorCode.NONE,
     name: t.name,
     topicId: t.id,
-    isInternal: false,
+    isInternal: isInternalTopic(t.name),
     partitions: t.partitions.map(describePartition),
     topicAuthorizedOperations: includeOps ? ALL_TOPIC_OPERATIONS : OPERATIONS_NOT_REQUESTED,
   };

@@ -20,6 +20,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import type { Encodable } from "../protocol/schema.ts";
 import { defineHandler, type HandlerResult } from "./handler.ts";
 import type { Broker } from "../broker.ts";
+import { isInternalTopic } from "./topics.ts";
 
 type Response = Encodable<typeof DeleteRecordsResponse>;
 type TopicResponse = Response["topics"][number];
@@ -27,13 +28,12 @@ type PartitionResponse = TopicResponse["partitions"][number];
 
 /** DeleteRecordsRequest.HIGH_WATERMARK */
 const HIGH_WATERMARK = -1;
-const INTERNAL_TOPICS = new Set(["__consumer_offsets", "__transaction_state", "__share_group_state"]);
 
 function deleteOne(broker: Broker, topic: string, partitionIndex: number, offset: number): PartitionResponse {
   const fail = (errorCode: number): PartitionResponse => ({ partitionIndex, lowWatermark: -1, errorCode });
   const part = broker.topic(topic) ? broker.storage.getPartition(topic, partitionIndex) : undefined;
   if (!part) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  if (INTERNAL_TOPICS.has(topic)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION);
+  if (isInternalTopic(topic)) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION);
   const policy = broker.metadata.configs.topic(topic, "cleanup.policy").text ?? "";
   if (!policy.split(",").map((x) => x.trim()).includes("delete")) return fail(ErrorCode.POLICY_VIOLATION);
   const to = offset === HIGH_WATERMARK ? part.highWatermark : offset;

@@ -10,7 +10,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
 import type { Encodable } from "../protocol/schema.ts";
 import { defineHandler, type HandlerResult } from "./handler.ts";
-import { ALL_TOPIC_OPERATIONS, describePartition } from "./topics.ts";
+import { ALL_TOPIC_OPERATIONS, describePartition, isInternalTopic } from "./topics.ts";
 
 // Annotations with these types make unknown fields in the literals errors (inferred returns are not checked for them).
 type Response = Encodable<typeof DescribeTopicPartitionsResponse>;
@@ -58,7 +58,7 @@ export const describeTopicPartitions = defineHandler({
         errorCode: ErrorCode.NONE,
         name,
         topicId: t.id,
-        isInternal: false,
+        isInternal: isInternalTopic(name),
         partitions: page.map(describePartition),
         topicAuthorizedOperations: ALL_TOPIC_OPERATIONS,
       });

@@ -19,10 +19,26 @@ import { createPartitions } from "./37-create-partitions.ts";
 import { incrementalAlterConfigs } from "./44-incremental-alter-configs.ts";
 import { describeCluster } from "./60-describe-cluster.ts";
 import { describeTopicPartitions } from "./75-describe-topic-partitions.ts";
+import { offsetCommit } from "./08-offset-commit.ts";
+import { offsetFetch } from "./09-offset-fetch.ts";
+import { findCoordinator } from "./10-find-coordinator.ts";
+import { joinGroup } from "./11-join-group.ts";
+import { heartbeat } from "./12-heartbeat.ts";
+import { leaveGroup } from "./13-leave-group.ts";
+import { syncGroup } from "./14-sync-group.ts";
+import { describeGroups } from "./15-describe-groups.ts";
+import { listGroups } from "./16-list-groups.ts";
+import { deleteGroups } from "./42-delete-groups.ts";
+import { offsetDelete } from "./47-offset-delete.ts";
 
 const apiVersions = apiVersionsHandler(() => HANDLERS);
 
-export const HANDLERS: ApiHandler[] = [produce, fetch, listOffsets, metadata, apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, offsetForLeaderEpoch, describeConfigs, legacyAlterConfigs, describeLogDirs, createPartitions, incrementalAlterConfigs, describeCluster, describeTopicPartitions];
+// in key order, as ApiVersions lists them
+export const HANDLERS: ApiHandler[] = [
+  produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups,
+  apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, offsetForLeaderEpoch, describeConfigs, legacyAlterConfigs, describeLogDirs,
+  createPartitions, deleteGroups, incrementalAlterConfigs, offsetDelete, describeCluster, describeTopicPartitions,
+];
 
 /** The handlers by API key, as the network layer looks them up. */
 export const HANDLERS_BY_KEY: ReadonlyMap<number, ApiHandler> = new Map(HANDLERS.map((h) => [h.key, h]));

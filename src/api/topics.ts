@@ -18,6 +18,13 @@ export const ALL_TOPIC_OPERATIONS = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | 
 export const ALL_CLUSTER_OPERATIONS = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
 export const OPERATIONS_NOT_REQUESTED = -2147483648;
 
+/** Kafka's Topic.isInternal: the coordinators' topics, which clients may not write and Metadata marks internal. */
+export const INTERNAL_TOPICS: ReadonlySet<string> = new Set(["__consumer_offsets", "__transaction_state", "__share_group_state"]);
+
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name);
+}
+
 export function uuidKey(id: Uint8Array): string {
   let s = "";
   for (let i = 0; i < id.length; i++) s += id[i]!.toString(16).padStart(2, "0");

@@ -42,7 +42,9 @@ const EMPTY_BYTES = Object.freeze(new Uint8Array(0));
 function defaultOf(f: FieldDef, elemType: string, version: number): () => unknown {
   const nullable = inRange(parseVersions(f.nullableVersions), version);
   const d = f.default;
-  if (d === "null" && nullable) return () => null;
+  // "null" is the default at every version, also where the field is absent
+  // (JoinGroup v0-4 have no GroupInstanceId: it is null, as Kafka's generated classes say)
+  if (d === "null" && f.nullableVersions !== undefined) return () => null;
   if (f.type.startsWith("[]")) return () => EMPTY_ARRAY;
   switch (elemType) {
     case "int8":
