@@ -6,6 +6,8 @@
  *   loadgen produce -b HOST:PORT -t TOPIC -n N -s SIZE -a 1|all -l LINGER_MS -P PARTS [-S]
  *   loadgen consume -b HOST:PORT -t TOPIC -n N -P PARTS
  *   loadgen e2e     -b HOST:PORT -t TOPIC -r RATE -d SECS -s SIZE -P PARTS [-l LINGER_MS] [-w WARMUP_SECS]
+ *   loadgen gconsume -b HOST:PORT -t TOPIC -n N -P PARTS
+ *   loadgen join    -b HOST:PORT -t TOPIC -m MEMBERS -P PARTS
  *   loadgen version
  *   common: [-T LIMIT_SECS (120)] [-X key=value]...
  *
@@ -16,6 +18,15 @@
  * consume: assign() every partition at offset 0 (no group join), read N
  *   messages; timed from the first message to the last. Also counts offset
  *   anomalies (an offset that is not previous+1 within a partition).
+ * gconsume: as consume, but subscribe() in a fresh consumer group (range
+ *   assignor) with auto commit every second; also reports the time from
+ *   subscribe() to the first assignment (join_ms).
+ * join: MEMBERS consumers (one process, one rd_kafka_t each, polled in
+ *   turn) subscribe to the topic in one fresh group at once; reports the
+ *   time from the first subscribe() until every member holds partitions and
+ *   together they hold each partition exactly once (all_assigned_ms).
+ *   heartbeat.interval.ms=100, so the members learn of rebalances from the
+ *   broker within 100 ms rather than the 3 s default.
  * e2e: a producer paced at RATE msg/s (1 ms ticks, one partition per tick,
  *   rotating) writes a CLOCK_MONOTONIC timestamp into each payload; a
  *   consumer (own rd_kafka_t, own thread) tails the topic from offset 0 and
@@ -42,13 +53,13 @@
 struct opts {
         const char *mode, *brokers, *topic, *acks;
         long n;
-        int size, linger, parts, sync, limit, warmup;
+        int size, linger, parts, sync, limit, warmup, members;
         double rate, secs;
         const char *x[32];
         int nx;
 };
 static struct opts O = {.acks = "1", .n = 1000000, .size = 100, .linger = 5,
-                        .parts = 1, .limit = 120, .warmup = 1, .rate = 50000,
+                        .parts = 1, .limit = 120, .warmup = 1, .rate = 50000, .members = 10,
                         .secs = 20};
 
 static int64_t now_ns(void) {
@@ -351,6 +362,138 @@ static int cmd_consume(void) {
         return 0;
 }
 
+/* ------------------------------------------------------------ group consume */
+
+struct member {
+        rd_kafka_t *rk;
+        int assigned; /* partitions held now */
+        int64_t t_assigned;
+};
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+        struct member *m = opaque;
+        if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+                rd_kafka_assign(rk, parts);
+                m->assigned = parts->cnt;
+                if (!m->t_assigned)
+                        m->t_assigned = now_ns();
+        } else {
+                rd_kafka_assign(rk, NULL);
+                m->assigned = 0;
+        }
+}
+
+static rd_kafka_t *new_group_member(const char *group, struct member *m, int autocommit) {
+        rd_kafka_conf_t *c = base_conf();
+        setc(c, "group.id", group);
+        setc(c, "partition.assignment.strategy", "range");
+        setc(c, "enable.auto.commit", autocommit ? "true" : "false");
+        setc(c, "auto.commit.interval.ms", "1000");
+        setc(c, "enable.partition.eof", "false");
+        setc(c, "auto.offset.reset", "earliest");
+        setc(c, "queued.min.messages", "1000000");
+        setc(c, "fetch.max.bytes", "8388608");
+        if (!autocommit)
+                setc(c, "heartbeat.interval.ms", "100");
+        rd_kafka_conf_set_rebalance_cb(c, rebalance_cb);
+        rd_kafka_conf_set_opaque(c, m);
+        rd_kafka_t *rk = new_handle(RD_KAFKA_CONSUMER, c);
+        rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
+static void subscribe(rd_kafka_t *rk) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, O.topic, RD_KAFKA_PARTITION_UA);
+        rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (e)
+                fail("subscribe", rd_kafka_err2str(e));
+}
+
+static int cmd_gconsume(void) {
+        char group[64];
+        snprintf(group, sizeof(group), "loadgen-g-%d", (int)getpid());
+        struct member mb = {0};
+        rd_kafka_t *rk = new_group_member(group, &mb, 1);
+        mb.rk = rk;
+        wait_metadata(rk);
+        int64_t t_sub = now_ns();
+        subscribe(rk);
+        int64_t *next = calloc((size_t)O.parts, sizeof(*next));
+        long cnt = 0, anomalies = 0, errors = 0;
+        int shown = 0;
+        uint64_t bytes = 0;
+        int64_t t_first = 0, t_last = 0;
+        while (cnt < O.n) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+                if (!m)
+                        continue;
+                if (m->err) {
+                        errors += report_consumer_error(m, &shown);
+                } else {
+                        t_last = now_ns();
+                        if (!cnt++)
+                                t_first = t_last;
+                        bytes += m->len;
+                        if (m->partition >= 0 && m->partition < O.parts) {
+                                if (m->offset != next[m->partition])
+                                        anomalies++;
+                                next[m->partition] = m->offset + 1;
+                        }
+                }
+                rd_kafka_message_destroy(m);
+        }
+        double secs = (double)(t_last - t_first) / 1e9;
+        if (secs <= 0)
+                secs = 1e-9;
+        /* the last commit, synchronously: the committed offsets must reach the log */
+        rd_kafka_resp_err_t ce = rd_kafka_commit(rk, NULL, 0);
+        printf("RESULT status=%s mode=gconsume msgs=%ld bytes=%" PRIu64
+               " secs=%.4f msgs_per_s=%.0f mb_per_s=%.2f join_ms=%.1f offset_anomalies=%ld consumer_errors=%ld commit=%s\n",
+               ce ? "commit_failed" : "ok", cnt, bytes, secs, (double)cnt / secs, (double)bytes / 1e6 / secs,
+               (double)(mb.t_assigned - t_sub) / 1e6, anomalies, errors, rd_kafka_err2name(ce));
+        fflush(stdout);
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+        return ce ? 1 : 0;
+}
+
+static int cmd_join(void) {
+        char group[64];
+        snprintf(group, sizeof(group), "loadgen-j-%d", (int)getpid());
+        int n = O.members;
+        struct member *ms = calloc((size_t)n, sizeof(*ms));
+        for (int i = 0; i < n; i++)
+                ms[i].rk = new_group_member(group, &ms[i], 0);
+        wait_metadata(ms[0].rk);
+        int64_t t0 = now_ns();
+        for (int i = 0; i < n; i++)
+                subscribe(ms[i].rk);
+        int64_t t_done = 0;
+        while (!t_done) {
+                int total = 0, holding = 0;
+                for (int i = 0; i < n; i++) {
+                        rd_kafka_message_t *m = rd_kafka_consumer_poll(ms[i].rk, 1);
+                        if (m)
+                                rd_kafka_message_destroy(m);
+                        total += ms[i].assigned;
+                        holding += ms[i].assigned > 0;
+                }
+                if (total == O.parts && holding == n)
+                        t_done = now_ns();
+        }
+        printf("RESULT status=ok mode=join members=%d all_assigned_ms=%.1f first_assigned_ms=%.1f\n", n,
+               (double)(t_done - t0) / 1e6, (double)(ms[0].t_assigned - t0) / 1e6);
+        fflush(stdout);
+        for (int i = 0; i < n; i++) {
+                rd_kafka_consumer_close(ms[i].rk);
+                rd_kafka_destroy(ms[i].rk);
+        }
+        return 0;
+}
+
 /* ------------------------------------------------------------ e2e */
 
 static long g_sent;                /* written by the producer thread */
@@ -460,6 +603,8 @@ static void usage(void) {
                 "usage: loadgen produce -b B -t T -n N -s SIZE -a 1|all -l LINGER_MS -P PARTS [-S]\n"
                 "       loadgen consume -b B -t T -n N -P PARTS\n"
                 "       loadgen e2e -b B -t T -r RATE -d SECS -s SIZE -P PARTS [-l LINGER_MS] [-w WARMUP]\n"
+                "       loadgen gconsume -b B -t T -n N -P PARTS\n"
+                "       loadgen join -b B -t T -m MEMBERS -P PARTS\n"
                 "       loadgen version\n"
                 "       common: [-T LIMIT_SECS] [-X key=value]...\n");
         exit(1);
@@ -475,7 +620,7 @@ int main(int argc, char **argv) {
         }
         int opt;
         optind = 2;
-        while ((opt = getopt(argc, argv, "b:t:n:s:a:l:P:Sr:d:w:T:X:")) != -1) {
+        while ((opt = getopt(argc, argv, "b:t:n:s:a:l:P:Sr:d:w:T:X:m:")) != -1) {
                 switch (opt) {
                 case 'b': O.brokers = optarg; break;
                 case 't': O.topic = optarg; break;
@@ -489,6 +634,7 @@ int main(int argc, char **argv) {
                 case 'd': O.secs = atof(optarg); break;
                 case 'w': O.warmup = atoi(optarg); break;
                 case 'T': O.limit = atoi(optarg); break;
+                case 'm': O.members = atoi(optarg); break;
                 case 'X':
                         if (O.nx == 32)
                                 usage();
@@ -497,7 +643,7 @@ int main(int argc, char **argv) {
                 default: usage();
                 }
         }
-        if (!O.brokers || !O.topic || O.n <= 0 || O.size <= 0 || O.parts <= 0 ||
+        if (!O.brokers || !O.topic || O.n <= 0 || O.size <= 0 || O.parts <= 0 || O.members <= 0 ||
             O.limit <= 0 || O.rate <= 0 || O.secs <= 0)
                 usage();
 
@@ -510,6 +656,10 @@ int main(int argc, char **argv) {
                 return cmd_consume();
         if (!strcmp(O.mode, "e2e"))
                 return cmd_e2e();
+        if (!strcmp(O.mode, "gconsume"))
+                return cmd_gconsume();
+        if (!strcmp(O.mode, "join"))
+                return cmd_join();
         usage();
         return 1;
 }

@@ -80,7 +80,7 @@ async function stop(p: Subprocess, graceMs = 5000): Promise<boolean> {
 async function cleanup(): Promise<void> {
   stopping = true; // no new processes from here on
   while (procs.size) await Promise.all([...procs].map((p) => stop(p, 3000)));
-  rmSync(tmp, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP_TMP !== "1") rmSync(tmp, { recursive: true, force: true });
 }
 process.on("SIGINT", () => {
   log("SIGINT: stopping every started process");
@@ -166,7 +166,7 @@ async function startOurs(logDir: string, numPartitions: number, topics: string[]
   const started = performance.now();
   const proc = spawn(
     [KAFKA_BIN, "--override", `listeners=PLAINTEXT://127.0.0.1:${port}`, "--override", `log.dirs=${logDir}`,
-      "--override", `num.partitions=${numPartitions}`],
+      "--override", `num.partitions=${numPartitions}`, "--override", "group.initial.rebalance.delay.ms=0"],
     { stdout: Bun.file(logFile), stderr: Bun.file(`${logFile}.err`) },
   );
   try {
@@ -310,6 +310,23 @@ const WORKLOADS: Workload[] = [
   { name: "produce 200k × 1 KiB, acks=1, linger 5", topic: "p1k", args: produce(2e5, 1024, "1"), limit: 60, metrics: THROUGHPUT, mb: 204.8 },
   { name: "consume 1M × 100 B from offset 0", topic: "p100a1", args: consume(1e6), limit: 60, metrics: THROUGHPUT, needs: "p100a1", mb: 100 },
   { name: "consume 200k × 1 KiB from offset 0", topic: "p1k", args: consume(2e5), limit: 60, metrics: THROUGHPUT, needs: "p1k", mb: 204.8 },
+  {
+    name: "group consume 1M × 100 B (subscribe, auto commit every 1 s)",
+    topic: "p100a1",
+    args: (b, t) => ["gconsume", "-b", b, "-t", t, "-n", "1000000", "-P", String(PARTS)],
+    limit: 60,
+    metrics: [...THROUGHPUT, ["subscribe → assigned ms", "join_ms"]],
+    needs: "p100a1",
+    mb: 100,
+  },
+  {
+    name: "10 members join one group (heartbeat 100 ms)",
+    topic: "p100a1",
+    args: (b, t) => ["join", "-b", b, "-t", t, "-m", "10", "-P", String(PARTS)],
+    limit: 60,
+    metrics: [["all assigned ms", "all_assigned_ms"], ["first assigned ms", "first_assigned_ms"]],
+    needs: "p100a1",
+  },
   {
     name: "sync produce 10k × 100 B, linger 0, acks=1",
     topic: "lat",

@@ -42,6 +42,11 @@ export function lookupOrCreate(broker: Broker, name: string, allowCreate: boolea
   if (validateTopicName(name) !== null) return ErrorCode.INVALID_TOPIC_EXCEPTION;
   if (!allowCreate || !broker.config.autoCreateTopicsEnable) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   try {
+    // as Kafka's AutoTopicCreationManager: __consumer_offsets gets its own partition count and configs
+    if (name === "__consumer_offsets") {
+      broker.groups.ensureOffsetsTopic();
+      return broker.topic(name)!;
+    }
     return broker.autoCreate(name)!;
   } catch (e) {
     if (e instanceof MetadataError) return e.code;
