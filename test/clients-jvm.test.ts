@@ -6,9 +6,11 @@
 // + seekToBeginning (no group.id) reads them back, endOffsets /
 // beginningOffsets / offsetsForTimes; the admin client's describeCluster,
 // listTopics and describeTopics; the default (idempotent) producer, read back
-// exactly. What needs APIs the broker lacks is todo,
-// with the API. Without Java 17 (a JDK: source programs need javac's module)
-// or the installed classpath these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
+// exactly; a consumer group (group.id + subscribe(), commitSync, a second
+// member resuming after the commits) with the admin client's group calls at
+// each step. Kafka Streams (test/java-client/StreamsApp.java) is todo. Without Java 17 (a
+// JDK: source programs need javac's module) or the installed classpath these
+// skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
 
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -114,7 +116,58 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
     90_000,
   );
 
-  test.todo("consumer with group.id + subscribe() and commitSync: needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9), LeaveGroup (13)");
-  // StreamsApp.java is written and fails today with "The node does not support FIND_COORDINATOR"
+  // a group's first join waits out group.initial.rebalance.delay.ms (3 s by default), once per member here
+  test(
+    "consumer group: subscribe() + commitSync, a second member resumes after the commits; admin listConsumerGroups, listGroups with filters, describeConsumerGroups, listConsumerGroupOffsets, deleteConsumerGroupOffsets, deleteConsumerGroups",
+    async () => {
+      const r = clientJson("Client.java group", await java("Client.java", ["group", broker.bootstrap, "jvg"], 90_000));
+      const records = (from: number, to: number) => [0, 1, 2].flatMap((p) => Array.from({ length: to - from }, (_, i) => [p, from + i, `v${p}-${from + i}`]));
+      const offsets = (o: number, parts = [0, 1, 2]) => Object.fromEntries(parts.map((p) => [String(p), [o, ""]]));
+      const empty = { groupId: "jvg-group", state: "Empty", type: "Classic", simple: false, assignor: "", coordinator: 1, members: [] };
+      // the first member (the range assignor, the only one) gets all three partitions and reads the 5 records of each
+      expect(r.firstRecords).toEqual(records(0, 5));
+      expect(r.firstAssignment).toEqual([0, 1, 2]);
+      expect(r.firstCommitted).toEqual([5, 5, 5]);
+      // it left on close: the group is Empty (no protocol), the commits stay
+      expect(r.afterFirst).toEqual({
+        list: { ok: [["jvg-group", "Empty", "Classic", false]] },
+        describe: { ok: empty },
+        offsets: { ok: offsets(5) },
+      });
+      // the second member starts at the committed offsets: only the 2 new records per partition, nothing old
+      expect(r.secondRecords).toEqual(records(5, 7));
+      // Admin.listGroups sends ListGroups v5 filters ("Classic"/"Consumer" types, states), matched case-insensitively;
+      // the group is classic, so a filter on the consumer (KIP-848) or streams type leaves it out
+      const stable = [["jvg-group", "Classic", "consumer", "Stable"]];
+      expect(r.filtered).toEqual({ consumerStable: { ok: stable }, consumerEmpty: { ok: [] }, typeClassic: { ok: stable }, typeConsumer: { ok: [] }, typeStreams: { ok: [] } });
+      expect(r.whileActive).toEqual({
+        list: { ok: [["jvg-group", "Stable", "Classic", false]] },
+        describe: {
+          ok: { ...empty, state: "Stable", assignor: "range", members: [{ clientId: "e2e-java-group-2", host: "/127.0.0.1", memberId: true, instanceId: null, assignment: [0, 1, 2] }] },
+        },
+        // NON_EMPTY_GROUP, and GROUP_SUBSCRIBED_TO_TOPIC for the offsets of a topic a member consumes
+        deleteGroup: { error: "org.apache.kafka.common.errors.GroupNotEmptyException", message: "The group is not empty." },
+        deleteOffsets: {
+          error: "org.apache.kafka.common.errors.GroupSubscribedToTopicException",
+          message: "Deleting offsets of a topic is forbidden while the consumer group is actively subscribed to it.",
+        },
+      });
+      expect(r.afterSecond).toEqual({ describe: { ok: empty }, offsets: { ok: offsets(7) } });
+      // once it is empty: partition 0's offset goes (OffsetDelete), then the group (DeleteGroups)
+      expect(r.deleteOffsets).toEqual({ ok: offsets(7, [1, 2]) });
+      expect(r.deleteGroup).toEqual({ ok: true });
+      expect(r.afterDelete).toEqual({
+        list: { ok: [] },
+        // DescribeGroups below v6 answers an unknown group Dead with no error, as Kafka does; Kafka 4.4 also
+        // serves v6 (and ConsumerGroupDescribe), where it is GROUP_ID_NOT_FOUND and this admin call throws
+        // GroupIdNotFoundException ("Group jvg-group not found."). We serve DescribeGroups 0-5.
+        describe: { ok: { ...empty, state: "Dead", simple: true } },
+        offsets: { ok: {} },
+        deleteAgain: { error: "org.apache.kafka.common.errors.GroupIdNotFoundException", message: "The group id does not exist." },
+      });
+    },
+    120_000,
+  );
+
   test.todo("Kafka Streams (test/java-client/StreamsApp.java, upper-cases a topic into another): needs the consumer group APIs above, from FindCoordinator (10) on");
 });

@@ -10,6 +10,12 @@
 //                    several batches; a consumer reads back exactly what was sent
 //   admin            describeCluster, listTopics, describeTopics: each one's
 //                    result or the error it ends with
+//   group            a consumer with group.id subscribes to a 3-partition topic,
+//                    consumes what was produced, commitSync, closes; a second one
+//                    in the group resumes after the commits; the admin client's
+//                    listConsumerGroups, listGroups (with filters), describeConsumerGroups,
+//                    listConsumerGroupOffsets, deleteConsumerGroupOffsets and
+//                    deleteConsumerGroups at each step
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,6 +56,7 @@ public class Client {
       case "produce-consume" -> produceConsume(bootstrap, topic);
       case "idempotent" -> idempotent(bootstrap, topic);
       case "admin" -> admin(bootstrap, topic);
+      case "group" -> group(bootstrap, topic);
       default -> throw new IllegalArgumentException("unknown mode " + mode);
     };
     System.out.println(out);
@@ -173,13 +180,8 @@ public class Client {
   }
 
   static String admin(String bootstrap, String topic) {
-    Properties ap = new Properties();
-    ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    ap.put(AdminClientConfig.CLIENT_ID_CONFIG, "e2e-java-admin");
-    ap.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    ap.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "8000");
     List<String> parts = new ArrayList<>();
-    try (Admin admin = Admin.create(ap)) {
+    try (Admin admin = Admin.create(adminProps(bootstrap))) {
       parts.add("\"describeCluster\":" + attempt(() -> {
         DescribeClusterResult r = admin.describeCluster();
         var nodes = r.nodes().get(10, TimeUnit.SECONDS);
@@ -229,6 +231,168 @@ public class Client {
         admin.deleteTopics(List.of(created)).all().get(10, TimeUnit.SECONDS);
         return String.valueOf(admin.listTopics().names().get(10, TimeUnit.SECONDS).contains(created));
       }));
+    }
+    return "{" + String.join(",", parts) + "}";
+  }
+
+  static final int PARTITIONS = 3;
+
+  static Properties adminProps(String bootstrap) {
+    Properties ap = new Properties();
+    ap.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    ap.put(AdminClientConfig.CLIENT_ID_CONFIG, "e2e-java-admin");
+    ap.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+    ap.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "8000");
+    return ap;
+  }
+
+  static Properties groupConsumerProps(String bootstrap, String groupId, String clientId) {
+    Properties cp = new Properties();
+    cp.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    cp.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    cp.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    cp.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    cp.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    cp.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    cp.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    cp.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+    cp.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
+    return cp;
+  }
+
+  /** Sends `perPartition` records to each partition from `from` on (keys k<p>-<i>), waits for each. */
+  static void produceTo(String bootstrap, String topic, int from, int perPartition) throws Exception {
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+      List<java.util.concurrent.Future<RecordMetadata>> futures = new ArrayList<>();
+      for (int i = from; i < from + perPartition; i++) {
+        for (int p = 0; p < PARTITIONS; p++) futures.add(producer.send(new ProducerRecord<>(topic, p, "k" + p + "-" + i, "v" + p + "-" + i)));
+      }
+      for (var f : futures) f.get(15, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Polls until `n` records came (or 20 s), then once more for anything extra; [partition, offset, value] sorted. */
+  static List<String> pollRecords(KafkaConsumer<String, String> consumer, int n) {
+    List<ConsumerRecord<String, String>> records = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (records.size() < n && System.nanoTime() < deadline) {
+      for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) records.add(r);
+    }
+    // anything beyond n would be a record read twice, or one before the commit
+    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(300))) records.add(r);
+    records.sort(java.util.Comparator.<ConsumerRecord<String, String>>comparingInt(ConsumerRecord::partition).thenComparingLong(ConsumerRecord::offset));
+    List<String> out = new ArrayList<>();
+    for (var r : records) out.add("[" + r.partition() + "," + r.offset() + "," + str(r.value()) + "]");
+    return out;
+  }
+
+  static String partitionsJson(Collection<TopicPartition> tps) {
+    return "[" + String.join(",", tps.stream().map(TopicPartition::partition).sorted().map(String::valueOf).toList()) + "]";
+  }
+
+  // listConsumerGroups is deprecated for removal in 4.x (Admin.listGroups replaces it), still widely called
+  @SuppressWarnings("removal")
+  static String listedGroups(Admin admin) throws Exception {
+    List<String> gs = new ArrayList<>();
+    for (var g : admin.listConsumerGroups().all().get(10, TimeUnit.SECONDS)) {
+      gs.add("[" + str(g.groupId()) + "," + str(g.groupState().map(Object::toString).orElse(null)) + "," + str(g.type().map(Object::toString).orElse(null)) + "," + g.isSimpleConsumerGroup() + "]");
+    }
+    java.util.Collections.sort(gs);
+    return "[" + String.join(",", gs) + "]";
+  }
+
+  /** Admin.listGroups (ListGroups v5 with its states and types filters): [id, type, protocol, state] sorted. */
+  static String filteredGroups(Admin admin, org.apache.kafka.clients.admin.ListGroupsOptions options) throws Exception {
+    List<String> gs = new ArrayList<>();
+    for (var g : admin.listGroups(options).all().get(10, TimeUnit.SECONDS)) {
+      gs.add("[" + str(g.groupId()) + "," + str(g.type().map(Object::toString).orElse(null)) + "," + str(g.protocol()) + "," + str(g.groupState().map(Object::toString).orElse(null)) + "]");
+    }
+    java.util.Collections.sort(gs);
+    return "[" + String.join(",", gs) + "]";
+  }
+
+  static String describedGroup(Admin admin, String groupId) throws Exception {
+    var d = admin.describeConsumerGroups(List.of(groupId)).all().get(10, TimeUnit.SECONDS).get(groupId);
+    List<String> ms = new ArrayList<>();
+    for (var m : d.members()) {
+      ms.add("{\"clientId\":" + str(m.clientId()) + ",\"host\":" + str(m.host()) + ",\"memberId\":" + !m.consumerId().isEmpty()
+          + ",\"instanceId\":" + str(m.groupInstanceId().orElse(null)) + ",\"assignment\":" + partitionsJson(m.assignment().topicPartitions()) + "}");
+    }
+    return "{\"groupId\":" + str(d.groupId()) + ",\"state\":" + str(d.groupState().toString()) + ",\"type\":" + str(d.type().toString())
+        + ",\"simple\":" + d.isSimpleConsumerGroup() + ",\"assignor\":" + str(d.partitionAssignor()) + ",\"coordinator\":" + d.coordinator().id()
+        + ",\"members\":[" + String.join(",", ms) + "]}";
+  }
+
+  static String groupOffsets(Admin admin, String groupId) throws Exception {
+    var offsets = new java.util.TreeMap<Integer, String>();
+    for (var e : admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS).entrySet()) {
+      var o = e.getValue();
+      offsets.put(e.getKey().partition(), o == null ? "null" : "[" + o.offset() + "," + str(o.metadata()) + "]");
+    }
+    List<String> out = new ArrayList<>();
+    offsets.forEach((p, o) -> out.add("\"" + p + "\":" + o));
+    return "{" + String.join(",", out) + "}";
+  }
+
+  static String group(String bootstrap, String topic) throws Exception {
+    String groupId = topic + "-group";
+    List<String> parts = new ArrayList<>();
+    try (Admin admin = Admin.create(adminProps(bootstrap))) {
+      admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get(10, TimeUnit.SECONDS);
+      int first = 5, second = 2;
+      produceTo(bootstrap, topic, 0, first);
+
+      // the first consumer: subscribe, read everything, commit what it read, leave
+      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(groupConsumerProps(bootstrap, groupId, "e2e-java-group-1"))) {
+        consumer.subscribe(List.of(topic));
+        parts.add("\"firstRecords\":[" + String.join(",", pollRecords(consumer, PARTITIONS * first)) + "]");
+        parts.add("\"firstAssignment\":" + partitionsJson(consumer.assignment()));
+        consumer.commitSync(Duration.ofSeconds(10));
+        var committed = consumer.committed(consumer.assignment(), Duration.ofSeconds(10));
+        var byP = new java.util.TreeMap<Integer, Long>();
+        committed.forEach((tp, o) -> byP.put(tp.partition(), o == null ? -1 : o.offset()));
+        parts.add("\"firstCommitted\":" + byP.values());
+      }
+      parts.add("\"afterFirst\":{\"list\":" + attempt(() -> listedGroups(admin)) + ",\"describe\":" + attempt(() -> describedGroup(admin, groupId))
+          + ",\"offsets\":" + attempt(() -> groupOffsets(admin, groupId)) + "}");
+
+      // more records; the second consumer of the group starts after the commits
+      produceTo(bootstrap, topic, first, second);
+      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(groupConsumerProps(bootstrap, groupId, "e2e-java-group-2"))) {
+        consumer.subscribe(List.of(topic));
+        parts.add("\"secondRecords\":[" + String.join(",", pollRecords(consumer, PARTITIONS * second)) + "]");
+        // while it is a member: the group is Stable with it, and cannot be deleted
+        parts.add("\"filtered\":{\"consumerStable\":" + attempt(() -> filteredGroups(admin, org.apache.kafka.clients.admin.ListGroupsOptions.forConsumerGroups().inGroupStates(java.util.Set.of(org.apache.kafka.common.GroupState.STABLE))))
+            + ",\"consumerEmpty\":" + attempt(() -> filteredGroups(admin, org.apache.kafka.clients.admin.ListGroupsOptions.forConsumerGroups().inGroupStates(java.util.Set.of(org.apache.kafka.common.GroupState.EMPTY))))
+            + ",\"typeClassic\":" + attempt(() -> filteredGroups(admin, new org.apache.kafka.clients.admin.ListGroupsOptions().withTypes(java.util.Set.of(org.apache.kafka.common.GroupType.CLASSIC))))
+            + ",\"typeConsumer\":" + attempt(() -> filteredGroups(admin, new org.apache.kafka.clients.admin.ListGroupsOptions().withTypes(java.util.Set.of(org.apache.kafka.common.GroupType.CONSUMER))))
+            + ",\"typeStreams\":" + attempt(() -> filteredGroups(admin, org.apache.kafka.clients.admin.ListGroupsOptions.forStreamsGroups())) + "}");
+        parts.add("\"whileActive\":{\"list\":" + attempt(() -> listedGroups(admin)) + ",\"describe\":" + attempt(() -> describedGroup(admin, groupId))
+            + ",\"deleteGroup\":" + attempt(() -> {
+              admin.deleteConsumerGroups(List.of(groupId)).all().get(10, TimeUnit.SECONDS);
+              return "true";
+            }) + ",\"deleteOffsets\":" + attempt(() -> {
+              admin.deleteConsumerGroupOffsets(groupId, java.util.Set.of(new TopicPartition(topic, 0))).all().get(10, TimeUnit.SECONDS);
+              return "true";
+            }) + "}");
+        consumer.commitSync(Duration.ofSeconds(10));
+      }
+      parts.add("\"afterSecond\":{\"describe\":" + attempt(() -> describedGroup(admin, groupId)) + ",\"offsets\":" + attempt(() -> groupOffsets(admin, groupId)) + "}");
+
+      // the group is empty: its offsets of partition 0 can go, then the group
+      parts.add("\"deleteOffsets\":" + attempt(() -> {
+        admin.deleteConsumerGroupOffsets(groupId, java.util.Set.of(new TopicPartition(topic, 0))).all().get(10, TimeUnit.SECONDS);
+        return groupOffsets(admin, groupId);
+      }));
+      parts.add("\"deleteGroup\":" + attempt(() -> {
+        admin.deleteConsumerGroups(List.of(groupId)).all().get(10, TimeUnit.SECONDS);
+        return "true";
+      }));
+      parts.add("\"afterDelete\":{\"list\":" + attempt(() -> listedGroups(admin)) + ",\"describe\":" + attempt(() -> describedGroup(admin, groupId))
+          + ",\"offsets\":" + attempt(() -> groupOffsets(admin, groupId)) + ",\"deleteAgain\":" + attempt(() -> {
+            admin.deleteConsumerGroups(List.of(groupId)).all().get(10, TimeUnit.SECONDS);
+            return "true";
+          }) + "}");
     }
     return "{" + String.join(",", parts) + "}";
   }
