@@ -8,7 +8,8 @@
 // listTopics and describeTopics; the default (idempotent) producer, read back
 // exactly; a consumer group (group.id + subscribe(), commitSync, a second
 // member resuming after the commits) with the admin client's group calls at
-// each step. Kafka Streams (test/java-client/StreamsApp.java) is todo. Without Java 17 (a
+// each step; and Kafka Streams (test/java-client/StreamsApp.java) upper-casing
+// one topic into another as a consumer group of its own. Without Java 17 (a
 // JDK: source programs need javac's module) or the installed classpath these
 // skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
 
@@ -169,5 +170,17 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Java client (kafka-c
     120_000,
   );
 
-  test.todo("Kafka Streams (test/java-client/StreamsApp.java, upper-cases a topic into another): needs the consumer group APIs above, from FindCoordinator (10) on");
+  test(
+    "Kafka Streams (StreamsApp: at_least_once, its default idempotent producer) upper-cases a 3-partition topic into another; the output read back, the application's offsets committed",
+    async () => {
+      const n = 12;
+      const r = clientJson("StreamsApp.java", await java("StreamsApp.java", [broker.bootstrap, "jv-streams-in", "jv-streams-out", String(n)], 90_000));
+      expect(r.processed).toBe(n);
+      // each input record once in the output, upper-cased, key kept
+      expect(r.output).toEqual(Array.from({ length: n }, (_, i) => [`k${i}`, `HELLO ${i}`]));
+      // the group e2e-streams-jv-streams-in committed every input record: k0..k11 fall 3, 5 and 4 to partitions 0-2 (murmur2)
+      expect(r.committed).toEqual({ "0": 3, "1": 5, "2": 4 });
+    },
+    120_000,
+  );
 });
