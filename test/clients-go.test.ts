@@ -4,9 +4,10 @@
 // (acks=all, idempotence off, then again with kgo's default idempotent
 // producer), consumes them back with kgo.ConsumePartitions
 // (no group), lists start/end/by-time offsets with kadm (ListOffsets +
-// Metadata) and reads the metadata. What needs APIs the broker lacks is todo,
-// with the API. Without the built client these skip, except with
-// KAFKA_REQUIRE_CLIENTS=1 (CI).
+// Metadata) and reads the metadata; in its "group" mode a kgo.ConsumerGroup
+// consumer consumes and commits, a second member of the group resumes from the
+// commits, and kadm fetches the offsets and describes and lists the group.
+// Without the built client these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
 
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -91,5 +92,34 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("franz-go", () => {
     },
     90_000,
   );
-  test.todo("kgo.ConsumerGroup (group consume and commits): needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9)");
+
+  // a group's first join waits out group.initial.rebalance.delay.ms (3 s by default), once per member here
+  test(
+    "kgo.ConsumerGroup (cooperative-sticky): commits with CommitUncommittedOffsets and leaves; a second member resumes after the commits and autocommits on close; kadm FetchOffsets, DescribeGroups, ListGroups",
+    async () => {
+      const run = await runClient([CLIENT, broker.bootstrap, "fg-group", "4", "group"], 90_000);
+      const r = clientJson("go-client group", run);
+      expect(run.err).toBe("");
+      const records = (from: number, to: number) => [0, 1, 2].flatMap((p) => Array.from({ length: to - from }, (_, i) => [p, from + i, `v${p}-${from + i}`]));
+      // kgo commits its member id as each offset's metadata
+      const committed = (o: number, member: string) => Object.fromEntries([0, 1, 2].map((p) => [String(p), [o, expect.stringMatching(new RegExp(`^${member}-[0-9a-f-]{36}$`))]]));
+      // the first member gets all three partitions and reads the 4 records of each
+      expect(r.first).toEqual({ records: records(0, 4), partitions: [0, 1, 2] });
+      expect(r.committedFirst).toEqual(committed(4, "e2e-franz-go-group-1"));
+      // it left (Close): Empty, no protocol, its protocol type kept
+      expect(r.describedEmpty).toEqual({ state: "Empty", protocolType: "consumer", protocol: "", members: [] });
+      // the second member starts at the commits: the 2 new records per partition, nothing old
+      expect(r.second).toEqual({ records: records(4, 6), partitions: [0, 1, 2] });
+      expect(r.describedActive).toEqual({
+        state: "Stable",
+        protocolType: "consumer",
+        protocol: "cooperative-sticky",
+        members: [{ clientId: "e2e-franz-go-group-2", clientHost: "/127.0.0.1", topics: ["fg-group"], assigned: [0, 1, 2] }],
+      });
+      // its autocommit committed on the revoke of Close
+      expect(r.committedSecond).toEqual(committed(6, "e2e-franz-go-group-2"));
+      expect(r.listed).toEqual([{ group: "fg-group-group", state: "Empty", protocolType: "consumer", groupType: "classic" }]);
+    },
+    120_000,
+  );
 });

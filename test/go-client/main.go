@@ -3,9 +3,12 @@
 // fourth argument "idempotent" kgo's default idempotent producer:
 // InitProducerId, sequenced batches), consume them back with
 // kgo.ConsumePartitions (no group) from the start, and list start/end/by-time
-// offsets with kadm (ListOffsets + Metadata). Prints one JSON object and exits 0.
+// offsets with kadm (ListOffsets + Metadata). With "group" instead (see
+// groupMode): a kgo.ConsumerGroup consumer consumes a 3-partition topic and
+// commits, and a second one of the group resumes from the commits. Prints one
+// JSON object and exits 0.
 //
-//	go build -o ~/.cache/kafka-bun/go-client/client . && client BOOTSTRAP TOPIC COUNT [idempotent]
+//	go build -o ~/.cache/kafka-bun/go-client/client . && client BOOTSTRAP TOPIC COUNT [idempotent|group]
 package main
 
 import (
@@ -51,6 +54,10 @@ func fail(what string, err error) {
 func main() {
 	bootstrap, topic := os.Args[1], os.Args[2]
 	count, _ := strconv.Atoi(os.Args[3])
+	if len(os.Args) > 4 && os.Args[4] == "group" {
+		groupMode(bootstrap, topic, count)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var res result
@@ -180,6 +187,199 @@ func main() {
 		fail("ListTopics", err)
 	}
 	res.Deleted = !after.Has(created)
+
+	out, _ := json.Marshal(res)
+	fmt.Println(string(out))
+}
+
+// groupMode: COUNT records to each of 3 partitions; a kgo.ConsumerGroup
+// consumer (autocommit off) reads them all and commits with
+// CommitUncommittedOffsets, then closes (LeaveGroup); COUNT/2 more per
+// partition; a second consumer of the group (kgo's default autocommit, which
+// commits on the revoke of Close) resumes after the commits. kadm's
+// FetchOffsets after each, DescribeGroups while the second is a member and
+// after, ListGroups.
+const groupPartitions = 3
+
+type groupResult struct {
+	First           groupRun            `json:"first"`
+	CommittedFirst  map[int32][2]any    `json:"committedFirst"`
+	DescribedEmpty  describedGroup      `json:"describedEmpty"`
+	Second          groupRun            `json:"second"`
+	DescribedActive describedGroup      `json:"describedActive"`
+	CommittedSecond map[int32][2]any    `json:"committedSecond"`
+	Listed          []map[string]string `json:"listed"`
+}
+
+type groupRun struct {
+	Records    [][3]any `json:"records"` // partition, offset, value
+	Partitions []int32  `json:"partitions"`
+}
+
+type describedGroup struct {
+	State        string        `json:"state"`
+	ProtocolType string        `json:"protocolType"`
+	Protocol     string        `json:"protocol"`
+	Members      []groupMember `json:"members"`
+}
+
+type groupMember struct {
+	ClientID   string   `json:"clientId"`
+	ClientHost string   `json:"clientHost"`
+	Topics     []string `json:"topics"`
+	Assigned   []int32  `json:"assigned"`
+}
+
+func groupMode(bootstrap, topic string, count int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	group := topic + "-group"
+	var res groupResult
+
+	producer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ClientID("e2e-franz-go"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		fail("producer", err)
+	}
+	defer producer.Close()
+	adm := kadm.NewClient(producer)
+	ct, err := adm.CreateTopic(ctx, groupPartitions, 1, nil, topic)
+	if err == nil {
+		err = ct.Err
+	}
+	if err != nil {
+		fail("CreateTopic", err)
+	}
+	produce := func(from, n int) {
+		var recs []*kgo.Record
+		for i := from; i < from+n; i++ {
+			for p := int32(0); p < groupPartitions; p++ {
+				recs = append(recs, &kgo.Record{Topic: topic, Partition: p, Key: []byte(fmt.Sprintf("k%d-%d", p, i)), Value: []byte(fmt.Sprintf("v%d-%d", p, i))})
+			}
+		}
+		if err := producer.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			fail("produce", err)
+		}
+	}
+	fetchOffsets := func(what string) map[int32][2]any {
+		os, err := adm.FetchOffsets(ctx, group)
+		if err == nil {
+			err = os.Error()
+		}
+		if err != nil {
+			fail(what, err)
+		}
+		out := map[int32][2]any{}
+		for p, o := range os[topic] {
+			out[p] = [2]any{o.At, o.Metadata}
+		}
+		return out
+	}
+	describe := func(what string) describedGroup {
+		ds, err := adm.DescribeGroups(ctx, group)
+		if err == nil {
+			err = ds.Error()
+		}
+		if err != nil {
+			fail(what, err)
+		}
+		d := ds[group]
+		out := describedGroup{State: d.State, ProtocolType: d.ProtocolType, Protocol: d.Protocol, Members: []groupMember{}}
+		for _, m := range d.Members {
+			gm := groupMember{ClientID: m.ClientID, ClientHost: m.ClientHost, Topics: []string{}, Assigned: []int32{}}
+			if j, ok := m.Join.AsConsumer(); ok {
+				gm.Topics = append(gm.Topics, j.Topics...)
+			}
+			if a, ok := m.Assigned.AsConsumer(); ok {
+				for _, t := range a.Topics {
+					gm.Assigned = append(gm.Assigned, t.Partitions...)
+				}
+			}
+			sort.Slice(gm.Assigned, func(i, j int) bool { return gm.Assigned[i] < gm.Assigned[j] })
+			out.Members = append(out.Members, gm)
+		}
+		return out
+	}
+	// polls until want records came, then once more (briefly) for anything extra:
+	// a record read twice, or one from before the committed offsets
+	consume := func(cl *kgo.Client, want int) groupRun {
+		run := groupRun{Records: [][3]any{}, Partitions: []int32{}}
+		seen := map[int32]bool{}
+		add := func(fs kgo.Fetches) {
+			if errs := fs.Errors(); len(errs) > 0 && ctx.Err() == nil {
+				fail("group fetch", errs[0].Err)
+			}
+			fs.EachRecord(func(r *kgo.Record) {
+				run.Records = append(run.Records, [3]any{r.Partition, r.Offset, string(r.Value)})
+				seen[r.Partition] = true
+			})
+		}
+		for len(run.Records) < want {
+			fs := cl.PollFetches(ctx)
+			if ctx.Err() != nil {
+				fail(fmt.Sprintf("group consume (%d of %d records)", len(run.Records), want), ctx.Err())
+			}
+			add(fs)
+		}
+		extra, stop := context.WithTimeout(ctx, 500*time.Millisecond)
+		fs := cl.PollFetches(extra)
+		stop()
+		if !fs.IsClientClosed() {
+			fs.EachError(func(_ string, _ int32, err error) {
+				if err != context.DeadlineExceeded {
+					fail("group fetch", err)
+				}
+			})
+			fs.EachRecord(func(r *kgo.Record) { run.Records = append(run.Records, [3]any{r.Partition, r.Offset, string(r.Value)}) })
+		}
+		sort.Slice(run.Records, func(i, j int) bool {
+			a, b := run.Records[i], run.Records[j]
+			return a[0].(int32) < b[0].(int32) || a[0] == b[0] && a[1].(int64) < b[1].(int64)
+		})
+		for p := range seen {
+			run.Partitions = append(run.Partitions, p)
+		}
+		sort.Slice(run.Partitions, func(i, j int) bool { return run.Partitions[i] < run.Partitions[j] })
+		return run
+	}
+	member := func(clientID string, opts ...kgo.Opt) *kgo.Client {
+		cl, err := kgo.NewClient(append([]kgo.Opt{
+			kgo.SeedBrokers(bootstrap),
+			kgo.ClientID(clientID),
+			kgo.ConsumerGroup(group),
+			kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		}, opts...)...)
+		if err != nil {
+			fail(clientID, err)
+		}
+		return cl
+	}
+
+	produce(0, count)
+	first := member("e2e-franz-go-group-1", kgo.DisableAutoCommit())
+	res.First = consume(first, groupPartitions*count)
+	if err := first.CommitUncommittedOffsets(ctx); err != nil {
+		fail("CommitUncommittedOffsets", err)
+	}
+	first.Close()
+	res.CommittedFirst = fetchOffsets("FetchOffsets after the first member")
+	res.DescribedEmpty = describe("DescribeGroups after the first member")
+
+	second := count / 2
+	produce(count, second)
+	next := member("e2e-franz-go-group-2")
+	res.Second = consume(next, groupPartitions*second)
+	res.DescribedActive = describe("DescribeGroups with the second member")
+	next.Close()
+	res.CommittedSecond = fetchOffsets("FetchOffsets after the second member")
+
+	listed, err := adm.ListGroups(ctx)
+	if err != nil {
+		fail("ListGroups", err)
+	}
+	for _, l := range listed.Sorted() {
+		res.Listed = append(res.Listed, map[string]string{"group": l.Group, "state": l.State, "protocolType": l.ProtocolType, "groupType": l.GroupType})
+	}
 
 	out, _ := json.Marshal(res)
 	fmt.Println(string(out))
