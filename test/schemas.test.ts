@@ -37,6 +37,9 @@ import * as offsetCommit from "../src/protocol/messages/offset-commit.ts";
 import * as offsetFetch from "../src/protocol/messages/offset-fetch.ts";
 import * as deleteGroups from "../src/protocol/messages/delete-groups.ts";
 import * as offsetDelete from "../src/protocol/messages/offset-delete.ts";
+import * as electLeaders from "../src/protocol/messages/elect-leaders.ts";
+import * as alterPartitionReassignments from "../src/protocol/messages/alter-partition-reassignments.ts";
+import * as listPartitionReassignments from "../src/protocol/messages/list-partition-reassignments.ts";
 import { METADATA_RECORDS } from "../src/metadata/records.ts";
 import * as groupRecords from "../src/coordinator/group/records.ts";
 import { SHARED } from "./helpers.ts";
@@ -47,6 +50,7 @@ const HAVE_SHARED = existsSync(join(PROTOCOL, "messages"));
 const MESSAGES: MessageDef[] = [
   alterConfigs, incrementalAlterConfigs, apiVersions, createPartitions, createTopics, deleteTopics, describeCluster, describeConfigs, describeTopicPartitions, fetch, initProducerId, listOffsets, metadata, produce,
   findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups, offsetCommit, offsetFetch, deleteGroups, offsetDelete,
+  electLeaders, alterPartitionReassignments, listPartitionReassignments,
 ].flatMap((m) => Object.values(m) as MessageDef[]);
 const RECORDS: MessageDef[] = [...METADATA_RECORDS.values()];
 const COORDINATOR_RECORDS: MessageDef[] = Object.values(groupRecords) as MessageDef[];
