@@ -155,7 +155,7 @@ describe("running broker", () => {
     try {
       const av = await call(c, ApiVersionsRequest, ApiVersionsResponse, 3, { clientSoftwareName: "e2e", clientSoftwareVersion: "1" });
       expect(av.errorCode).toBe(0);
-      expect(av.apiKeys.map((k: Msg) => k.apiKey)).toEqual([0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 32, 33, 35, 37, 42, 43, 44, 47, 60, 75]);
+      expect(av.apiKeys.map((k: Msg) => k.apiKey)).toEqual([0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 32, 33, 35, 37, 42, 43, 44, 45, 46, 47, 60, 75]);
       const md = await call(c, MetadataRequest, MetadataResponse, 12, { topics: [{ topicId: new Uint8Array(16), name: "auto" }], allowAutoTopicCreation: true });
       expect(md.brokers).toEqual([{ nodeId: 1, host: "127.0.0.1", port: kafka.port, rack: null }]);
       expect(md.controllerId).toBe(1);

@@ -18,6 +18,8 @@ import { describeLogDirs } from "./35-describe-log-dirs.ts";
 import { createPartitions } from "./37-create-partitions.ts";
 import { electLeaders } from "./43-elect-leaders.ts";
 import { incrementalAlterConfigs } from "./44-incremental-alter-configs.ts";
+import { alterPartitionReassignments } from "./45-alter-partition-reassignments.ts";
+import { listPartitionReassignments } from "./46-list-partition-reassignments.ts";
 import { describeCluster } from "./60-describe-cluster.ts";
 import { describeTopicPartitions } from "./75-describe-topic-partitions.ts";
 import { offsetCommit } from "./08-offset-commit.ts";
@@ -38,7 +40,7 @@ const apiVersions = apiVersionsHandler(() => HANDLERS);
 export const HANDLERS: ApiHandler[] = [
   produce, fetch, listOffsets, metadata, offsetCommit, offsetFetch, findCoordinator, joinGroup, heartbeat, leaveGroup, syncGroup, describeGroups, listGroups,
   apiVersions, createTopics, deleteTopics, deleteRecords, initProducerId, offsetForLeaderEpoch, describeConfigs, legacyAlterConfigs, describeLogDirs,
-  createPartitions, deleteGroups, electLeaders, incrementalAlterConfigs, offsetDelete, describeCluster, describeTopicPartitions,
+  createPartitions, deleteGroups, electLeaders, incrementalAlterConfigs, alterPartitionReassignments, listPartitionReassignments, offsetDelete, describeCluster, describeTopicPartitions,
 ];
 
 /** The handlers by API key, as the network layer looks them up. */

@@ -48,6 +48,8 @@ const API_KEYS: [key: number, min: number, max: number, name: string][] = [
   [42, 0, 2, "DeleteGroups"],
   [43, 0, 2, "ElectLeaders"],
   [44, 0, 1, "IncrementalAlterConfigs"],
+  [45, 0, 0, "AlterPartitionReassignments"],
+  [46, 0, 0, "ListPartitionReassignments"],
   [47, 0, 0, "OffsetDelete"],
   [60, 0, 1, "DescribeCluster"],
   [75, 0, 0, "DescribeTopicPartitions"],
