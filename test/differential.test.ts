@@ -32,6 +32,9 @@ import { AlterConfigsRequest, AlterConfigsResponse } from "../src/protocol/messa
 import { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from "../src/protocol/messages/incremental-alter-configs.ts";
 import { MetadataStore } from "../src/metadata/store.ts";
 import { defineMessage } from "../src/protocol/schema.ts";
+import { ElectLeadersRequest, ElectLeadersResponse } from "../src/protocol/messages/elect-leaders.ts";
+import { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from "../src/protocol/messages/alter-partition-reassignments.ts";
+import { ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse } from "../src/protocol/messages/list-partition-reassignments.ts";
 import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "../src/protocol/messages/describe-topic-partitions.ts";
 import { FetchRequest, FetchResponse } from "../src/protocol/messages/fetch.ts";
 import { InitProducerIdRequest, InitProducerIdResponse } from "../src/protocol/messages/init-producer-id.ts";
@@ -1083,6 +1086,94 @@ suite("differential: Apache Kafka vs ours", () => {
     }
     flush();
   }, 120_000);
+
+  test("ElectLeaders v0-v2: preferred and unclean, named partitions (existing, unknown, twice, none), all (null), none, an unknown election type", async () => {
+    const topic = "diff-elect";
+    const [kc, oc] = await both(CreateTopicsRequest, CreateTopicsResponse, 7, () => ({ topics: [{ name: topic, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false }));
+    for (const a of [kc, oc]) expect(!a.closed && a.body.topics[0].errorCode).toBe(0);
+    await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+    const named = [
+      { topic, partitions: [0, 1, 5, 0] },
+      { topic: "diff-elect-nope", partitions: [0] },
+      { topic, partitions: [1] },
+      { topic: "diff-meta", partitions: [] },
+    ];
+    /**
+     * topic_partitions null lists every topic: each broker has its own other
+     * topics and Kafka lists them in its hash map's order, so compared are
+     * this test's topic, that every entry has no partitions, and that the
+     * topics listed are exactly the broker's (Metadata, all topics).
+     */
+    const project = async (p: Peer, a: Answer): Promise<Answer> => {
+      if (a.closed) return a;
+      const md = await call(p, MetadataRequest, MetadataResponse, 12, { topics: null, allowAutoTopicCreation: false });
+      const all = md.closed ? [] : md.body.topics.map((t: Msg) => t.name).sort();
+      const listed = a.body.replicaElectionResults.map((r: Msg) => r.topic).sort();
+      return {
+        closed: false,
+        body: {
+          ...a.body,
+          replicaElectionResults: a.body.replicaElectionResults.filter((r: Msg) => r.topic === topic),
+          everyTopicListed: JSON.stringify(listed) === JSON.stringify(all),
+          noPartitionsListed: a.body.replicaElectionResults.every((r: Msg) => r.partitionResult.length === 0),
+        },
+      };
+    };
+    for (let v = 0; v <= 2; v++) {
+      const cases: [string, number, Msg[] | null][] = [
+        ["preferred, named", 0, named],
+        ["preferred, all", 0, null],
+        ["preferred, none", 0, []],
+      ];
+      if (v >= 1) {
+        cases.push(["unclean, named", 1, named], ["unclean, all", 1, null], ["unknown type, named", 2, named], ["unknown type, all", -1, null], ["unknown type, none", 7, []]);
+      }
+      for (const [what, electionType, topicPartitions] of cases) {
+        const [k, o] = await both(ElectLeadersRequest, ElectLeadersResponse, v, () => ({ electionType, topicPartitions, timeoutMs: 10_000 }));
+        if (topicPartitions === null) expectSame(`ElectLeaders v${v} ${what}`, await project(kafka, k), await project(ours, o));
+        else expectSame(`ElectLeaders v${v} ${what}`, k, o);
+      }
+    }
+    flush();
+  }, 60_000);
+
+  test("AlterPartitionReassignments v0 (Kafka 4.4 also has v1, not in our schemas) and ListPartitionReassignments v0: no change, other brokers, invalid lists, cancel, unknown topic and partitions, no topics", async () => {
+    const topic = "diff-reassign";
+    const [kc, oc] = await both(CreateTopicsRequest, CreateTopicsResponse, 7, () => ({ topics: [{ name: topic, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false }));
+    for (const a of [kc, oc]) expect(!a.closed && a.body.topics[0].errorCode).toBe(0);
+    await Promise.all([ensureTopic(kafka, topic), ensureTopic(ours, topic)]);
+    const t = (name: string, parts: [number, number[] | null][]) => ({ name, partitions: parts.map(([partitionIndex, replicas]) => ({ partitionIndex, replicas })) });
+    const cases: [string, Msg[]][] = [
+      ["to our node", [t(topic, [[0, [1]]])]],
+      ["to another broker", [t(topic, [[0, [2]]])]],
+      ["adding another broker", [t(topic, [[1, [1, 2]]])]],
+      ["several unknown brokers", [t(topic, [[0, [3, 1, 2]]])]],
+      ["our node twice", [t(topic, [[0, [1, 1]]])]],
+      ["an empty list", [t(topic, [[0, []]])]],
+      ["a negative id", [t(topic, [[1, [1, -1]]])]],
+      ["cancel", [t(topic, [[0, null]])]],
+      ["unknown partitions", [t(topic, [[7, [1]], [7, null], [-1, [1]]])]],
+      ["unknown topic", [t("diff-reassign-nope", [[0, [1]], [0, null]])]],
+      ["mixed, a topic twice, one without partitions", [t(topic, [[0, [1]], [1, [2]]]), t("diff-meta", []), t(topic, [[1, null], [0, [1]]])]],
+      ["no topics", []],
+    ];
+    for (const [what, topics] of cases) {
+      const [k, o] = await both(AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse, 0, () => ({ timeoutMs: 10_000, topics }));
+      expectSame(`AlterPartitionReassignments v0 ${what}`, k, o);
+    }
+    const listCases: [string, Msg[] | null][] = [
+      ["all", null],
+      ["none", []],
+      ["named, unknown topic and partition", [{ name: topic, partitionIndexes: [0, 1, 9] }, { name: "diff-reassign-nope", partitionIndexes: [0] }]],
+    ];
+    for (const [what, topics] of listCases) {
+      const [k, o] = await both(ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse, 0, () => ({ timeoutMs: 10_000, topics }));
+      expectSame(`ListPartitionReassignments v0 ${what}`, k, o);
+    }
+    const [km, om] = await both(MetadataRequest, MetadataResponse, 12, () => ({ topics: [{ name: topic }], allowAutoTopicCreation: false }));
+    expectSame("AlterPartitionReassignments v0 metadata after", km, om);
+    flush();
+  }, 60_000);
 
   /** Producer ids are each broker's own: compared as set (>= 0) vs -1 only. */
   const maskId = (a: Answer): Answer => (a.closed ? a : { closed: false, body: { ...a.body, producerId: a.body.producerId >= 0 ? "(an id)" : a.body.producerId } });
