@@ -222,7 +222,7 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
   }, 60_000);
 
   // TopicCommand --describe asks the admin client for, in order: Metadata (listTopics), DescribeTopicPartitions,
-  // ListPartitionReassignments (an UnsupportedVersion there is tolerated), DescribeConfigs for the topic, then
+  // ListPartitionReassignments (served: none in progress; the tool would tolerate UnsupportedVersion), DescribeConfigs for the topic, then
   // DescribeCluster (the admin client falls back to Metadata when it is not served).
   test("TopicCommand --describe shows partition count, leader, replicas and the topic's configs", async () => {
     const t = TOPICS[0]!;
