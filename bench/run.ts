@@ -307,6 +307,14 @@ const consume = (n: number) => (b: string, t: string) =>
 const WORKLOADS: Workload[] = [
   { name: "produce 1M × 100 B, acks=1, linger 5", topic: "p100a1", args: produce(1e6, 100, "1"), limit: 60, metrics: THROUGHPUT, mb: 100 },
   { name: "produce 1M × 100 B, acks=all, linger 5", topic: "p100aall", args: produce(1e6, 100, "all"), limit: 60, metrics: THROUGHPUT, mb: 100 },
+  {
+    name: "produce 1M × 100 B, acks=all, linger 5, enable.idempotence=true",
+    topic: "p100idem",
+    args: (b, t) => [...produce(1e6, 100, "all")(b, t), "-X", "enable.idempotence=true"],
+    limit: 60,
+    metrics: THROUGHPUT,
+    mb: 100,
+  },
   { name: "produce 200k × 1 KiB, acks=1, linger 5", topic: "p1k", args: produce(2e5, 1024, "1"), limit: 60, metrics: THROUGHPUT, mb: 204.8 },
   { name: "consume 1M × 100 B from offset 0", topic: "p100a1", args: consume(1e6), limit: 60, metrics: THROUGHPUT, needs: "p100a1", mb: 100 },
   { name: "consume 200k × 1 KiB from offset 0", topic: "p1k", args: consume(2e5), limit: 60, metrics: THROUGHPUT, needs: "p1k", mb: 204.8 },
