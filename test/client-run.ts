@@ -66,17 +66,17 @@ export function clientJson(what: string, run: ClientRun): any {
 }
 
 /**
- * Starts ./kafka (3 partitions per new topic, a temp log dir) for the describe
- * block it is called in, and stops it after; `bootstrap` is set once the
- * block's tests run.
+ * Starts ./kafka (3 partitions per new topic, a temp log dir, `extra` command
+ * line arguments after those) for the describe block it is called in, and
+ * stops it after; `bootstrap` is set once the block's tests run.
  */
-export function brokerForSuite(): { readonly bootstrap: string; readonly port: number } {
+export function brokerForSuite(extra: string[] = []): { readonly bootstrap: string; readonly port: number } {
   const handle = { bootstrap: "", port: 0 };
   let dir = "";
   let kafka: RunningKafka | undefined;
   beforeAll(async () => {
     dir = tempDir();
-    kafka = await startKafka(dir, ["--override", "num.partitions=3"]);
+    kafka = await startKafka(dir, ["--override", "num.partitions=3", ...extra]);
     handle.port = kafka.port;
     handle.bootstrap = `127.0.0.1:${kafka.port}`;
   });

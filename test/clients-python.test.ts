@@ -5,8 +5,10 @@
 // with headers, consumes them back by assignment (no group joined) and lists
 // offsets; confluent-kafka's AdminClient describes the cluster, creates topics
 // and partitions and deletes topics; both again with idempotent producers
-// (enable.idempotence / enable_idempotence); what needs APIs the broker lacks is todo,
-// with the API. Without the venv these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
+// (enable.idempotence / enable_idempotence); both in a consumer group
+// (confluent-kafka Consumer.subscribe, aiokafka AIOKafkaConsumer with
+// group_id): consume, commit, and a second consumer of the group resumes after
+// the commits. Without the venv these skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI).
 
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -46,7 +48,8 @@ function expectConfluentRoundTrip(run: { err: string }, r: Msg): void {
 }
 
 describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from PyPI", () => {
-  const broker = brokerForSuite();
+  // the first rebalance of a new group is not delayed: the group tests are not about the delay
+  const broker = brokerForSuite(["--override", "group.initial.rebalance.delay.ms=0", "--override", "offsets.topic.num.partitions=3"]);
 
   test("confluent-kafka and aiokafka are installed", () => {
     expect(UNAVAILABLE).toBeNull();
@@ -100,7 +103,29 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
     90_000,
   );
 
-  test.todo("confluent-kafka Consumer.subscribe() with a group and commit(): needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9)");
+  test(
+    "confluent-kafka Consumer.subscribe() in a group: consumes every partition, commit() and committed() agree; a second consumer of the group resumes after the commits",
+    async () => {
+      const first = await python("confluent_group.py", [broker.bootstrap, "cf-group", "cf-group", "9", "9"]);
+      const r1 = clientJson("confluent_group.py", first);
+      expect(first.err.trim()).toBe("");
+      expect(r1.errors).toEqual([]);
+      expect(r1.unflushed).toBe(0);
+      // 9 messages, one per partition in turn: offsets 0..2 of each of the 3
+      expect(r1.assigned).toEqual([[0, 1, 2]]);
+      expect(r1.messages).toEqual([0, 1, 2].flatMap((p) => [0, 1, 2].map((o) => [p, o, `n${p + 3 * o}`])));
+      expect(r1.commit).toEqual([[0, 3], [1, 3], [2, 3]]);
+      expect(r1.committed).toEqual([[0, 3], [1, 3], [2, 3]]);
+      // 3 more: the group's next consumer gets only those
+      const second = await python("confluent_group.py", [broker.bootstrap, "cf-group", "cf-group", "3", "3"]);
+      const r2 = clientJson("confluent_group.py second", second);
+      expect(second.err.trim()).toBe("");
+      expect(r2.errors).toEqual([]);
+      expect(r2.messages).toEqual([[0, 3, "n0"], [1, 3, "n1"], [2, 3, "n2"]]);
+      expect(r2.committed).toEqual([[0, 4], [1, 4], [2, 4]]);
+    },
+    90_000,
+  );
   test(
     "confluent-kafka Producer with enable.idempotence=true: produces, then consumes back exactly what was sent",
     async () => {
@@ -153,7 +178,23 @@ describe.skipIf(UNAVAILABLE !== null && !CLIENTS_REQUIRED)("Python clients from 
     },
     90_000,
   );
-  test.todo("aiokafka AIOKafkaConsumer with group_id (subscribe, commit): needs FindCoordinator (10), JoinGroup (11), SyncGroup (14), Heartbeat (12), OffsetCommit (8), OffsetFetch (9)");
+  test(
+    "aiokafka AIOKafkaConsumer with group_id: consumes every partition, commits, committed() reads it back; a second consumer of the group resumes after the commits",
+    async () => {
+      const first = await python("aiokafka_group.py", [broker.bootstrap, "aio-group", "aio-group", "9", "9"]);
+      const r1 = clientJson("aiokafka_group.py", first);
+      expect(first.err.trim()).toBe("");
+      expect(r1.assignment).toEqual([0, 1, 2]);
+      expect(r1.messages).toEqual([0, 1, 2].flatMap((p) => [0, 1, 2].map((o) => [p, o, `n${p + 3 * o}`])));
+      expect(r1.committed).toEqual({ 0: 3, 1: 3, 2: 3 });
+      const second = await python("aiokafka_group.py", [broker.bootstrap, "aio-group", "aio-group", "3", "3"]);
+      const r2 = clientJson("aiokafka_group.py second", second);
+      expect(second.err.trim()).toBe("");
+      expect(r2.messages).toEqual([[0, 3, "n0"], [1, 3, "n1"], [2, 3, "n2"]]);
+      expect(r2.committed).toEqual({ 0: 4, 1: 4, 2: 4 });
+    },
+    90_000,
+  );
   test(
     "aiokafka AIOKafkaProducer with enable_idempotence=True: produces, then consumes back exactly what was sent",
     async () => {
