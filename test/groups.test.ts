@@ -2,16 +2,33 @@
 // ./kafka (issue 7). kafkajs members split a topic's partitions and rebalance
 // when a third joins (nothing lost, nothing consumed again past a commit);
 // commits survive a consumer restart, a broker restart (SIGTERM) and a broker
-// crash (kill -9 after the commit was acknowledged); consumer.run commits are
-// read back with kafkajs' admin.
+// crash (kill -9 after the commit was acknowledged); kafkajs, confluent-kafka
+// (cooperative-sticky, two members) and aiokafka each consume in a group and
+// commit, and the committed offsets are read back with kafkajs' admin; a
+// static member (group.instance.id) restarted within its session timeout gets
+// its partitions back while the other member sees no rebalance; a member
+// killed with SIGKILL loses its partitions to the living one when its session
+// times out. Without the venv of test/python-clients/install.sh those tests
+// skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI), where they fail.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from "kafkajs";
+import { clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
 import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
 
 /** 4 partitions per new topic; the first rebalance of a group is not delayed (the tests are not about the delay). */
 const BROKER_ARGS = ["--override", "num.partitions=4", "--override", "group.initial.rebalance.delay.ms=0", "--override", "offsets.topic.num.partitions=4"];
+
+const PY_CLIENTS = join(import.meta.dir, "python-clients");
+const VENV = process.env.KAFKA_PY_VENV ?? clientCache("venv");
+const VENV_PYTHON = join(VENV, "bin", "python");
+const VENV_OK =
+  existsSync(VENV_PYTHON) &&
+  stampMatches(join(VENV, "kafka-bun.stamp"), [join(PY_CLIENTS, "requirements.txt")]) &&
+  Bun.spawnSync([VENV_PYTHON, "-c", "import confluent_kafka, aiokafka"], { stdout: "ignore", stderr: "ignore", timeout: 30_000 }).exitCode === 0;
 
 // ---- waiting on events ----
 
@@ -351,5 +368,250 @@ describe("kafkajs groups", () => {
       expect(await committed(groupId, topic)).toEqual([5, 5, 5, 5]);
     },
     30_000,
+  );
+});
+
+// ---- members in other processes: confluent-kafka (test/python-clients/confluent_member.py) ----
+
+interface PyEvent {
+  ev: string;
+  partitions?: number[];
+  p?: number;
+  o?: number;
+  v?: string;
+  member?: string;
+  rebalance_cnt?: number;
+  error?: string;
+}
+
+/** One confluent_member.py process: its JSON-lines events in a log; stopped by its PID (SIGTERM: clean close, SIGKILL: crash). */
+class PyMember {
+  readonly log = new EventLog<PyEvent>();
+  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
+  stderr = "";
+
+  constructor(
+    readonly name: string,
+    groupId: string,
+    topic: string,
+    extra: Record<string, string | number> = {},
+  ) {
+    this.proc = Bun.spawn([VENV_PYTHON, join(PY_CLIENTS, "confluent_member.py"), bootstrap, groupId, topic, JSON.stringify(extra)], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+    });
+    procs.add(this.proc);
+    const stderr = new Response(this.proc.stderr).text().then((t) => (this.stderr = t));
+    void this.pump(stderr);
+  }
+
+  private async pump(stderr: Promise<string>): Promise<void> {
+    const dec = new TextDecoder();
+    let buf = "";
+    for await (const chunk of this.proc.stdout) {
+      buf += dec.decode(chunk, { stream: true });
+      for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line.trim() !== "") this.log.push(JSON.parse(line) as PyEvent);
+      }
+    }
+    const code = await this.proc.exited;
+    this.log.end(`${this.name} exited ${code}: ${(await stderr).slice(-2000)}`);
+  }
+
+  /** The partitions it holds after the events so far: assigns add (incrementally under cooperative-sticky; eagerly after a revoke of all), revokes and losses remove. */
+  owned(upTo = this.log.items.length): number[] {
+    const held = new Set<number>();
+    for (const e of this.log.items.slice(0, upTo)) {
+      if (e.ev === "assign") for (const p of e.partitions!) held.add(p);
+      else if (e.ev === "revoke" || e.ev === "lost") for (const p of e.partitions!) held.delete(p);
+    }
+    return sorted(held);
+  }
+
+  messages(from = 0): { p: number; o: number; v: string }[] {
+    return this.log.items.slice(from).flatMap((e) => (e.ev === "msg" ? [{ p: e.p!, o: e.o!, v: e.v! }] : []));
+  }
+
+  /** The partitions whose commits of `offset` it saw acknowledged. */
+  committedAt(offset: number): number[] {
+    return sorted(new Set(this.log.items.filter((e) => e.ev === "committed" && e.o === offset).map((e) => e.p!)));
+  }
+
+  events(kind: string, from = 0): PyEvent[] {
+    return this.log.items.slice(from).filter((e) => e.ev === kind);
+  }
+
+  /** SIGTERM: the consumer closes (commits nothing more, leaves unless static) and the process exits 0. */
+  async stop(): Promise<void> {
+    this.proc.kill("SIGTERM");
+    const killer = setTimeout(() => this.proc.kill("SIGKILL"), 15_000);
+    const code = await this.proc.exited;
+    clearTimeout(killer);
+    procs.delete(this.proc);
+    expect({ member: this.name, code, closed: this.events("closed").length }).toEqual({ member: this.name, code: 0, closed: 1 });
+  }
+
+  /** SIGKILL: the process is gone at once, without a word to the broker. */
+  async kill(): Promise<void> {
+    this.proc.kill("SIGKILL");
+    await this.proc.exited;
+    procs.delete(this.proc);
+  }
+
+  /** Nothing went wrong in the client: no error events, no librdkafka warnings on stderr. */
+  expectClean(): void {
+    expect({ member: this.name, errors: this.events("error").map((e) => e.error), stderr: this.stderr.trim() }).toEqual({ member: this.name, errors: [], stderr: "" });
+  }
+}
+
+/** Every message of partitions 0..n-1 with offsets [0, upTo) delivered exactly once among the members, and each by the member that held its partition. */
+function expectEachOnce(members: PyMember[], n: number, upTo: number): void {
+  const all = members.flatMap((m) => m.messages().map((x) => `${x.p}:${x.o}`));
+  expect(all.sort()).toEqual(range(n).flatMap((p) => range(upTo).map((o) => `${p}:${o}`)).sort());
+}
+
+describe.skipIf(!VENV_OK && !CLIENTS_REQUIRED)("confluent-kafka and aiokafka groups (test/python-clients venv)", () => {
+  test("the venv of test/python-clients/install.sh is there, with confluent-kafka and aiokafka", () => {
+    expect(VENV_OK).toBe(true);
+  });
+
+  test(
+    "confluent-kafka with cooperative-sticky, two members: the second join revokes only what moves; the first keeps its other partitions across generations; each commits, read back",
+    async () => {
+      const topic = "g-coop";
+      const groupId = "g-coop";
+      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+      const opts = { "partition.assignment.strategy": "cooperative-sticky" };
+      const m1 = new PyMember("m1", groupId, topic, opts);
+      await m1.log.until(() => m1.owned().length === 4, 20_000, "m1 holds the 4 partitions");
+      const m2 = new PyMember("m2", groupId, topic, opts);
+      await m2.log.until(() => m2.owned().length > 0 && isSplit([m1.owned(), m2.owned()], 4), 20_000, "m1 and m2 split the partitions");
+      const kept = m1.owned();
+      const moved = m2.owned();
+      expect([kept.length, moved.length]).toEqual([2, 2]);
+
+      await produceEach(topic, 4, 5);
+      await m1.log.until(() => m1.committedAt(5).length === 2 && m2.committedAt(5).length === 2, 20_000, "each member committed offset 5 of its two partitions");
+      // incremental: m1 gave up only the moved partitions, once, and was never given anything again; m2 lost nothing
+      expect(m1.events("revoke").map((e) => e.partitions)).toEqual([moved]);
+      expect(m1.events("assign").map((e) => e.partitions)).toEqual([[0, 1, 2, 3], ...m1.events("assign").slice(1).map(() => [])]);
+      expect(m2.events("revoke")).toEqual([]);
+      expect(m2.events("assign").flatMap((e) => e.partitions!)).toEqual(moved);
+      expect(m1.committedAt(5)).toEqual(kept);
+      expect(m2.committedAt(5)).toEqual(moved);
+      expectEachOnce([m1, m2], 4, 5);
+      for (const x of m1.messages()) expect(kept).toContain(x.p);
+      await Promise.all([m1.stop(), m2.stop()]);
+      m1.expectClean();
+      m2.expectClean();
+      expect(await committed(groupId, topic)).toEqual([5, 5, 5, 5]);
+    },
+    60_000,
+  );
+
+  test(
+    "confluent-kafka static membership: a member with group.instance.id restarted within its session timeout gets its partitions back, resumes after its commits, and the other member sees no rebalance",
+    async () => {
+      const topic = "g-static";
+      const groupId = "g-static";
+      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+      const opts = (id: string) => ({ "group.instance.id": id, "session.timeout.ms": 30_000 });
+      const s1 = new PyMember("s1", groupId, topic, opts("s1"));
+      const s2 = new PyMember("s2", groupId, topic, opts("s2"));
+      await s1.log.until(() => s1.owned().length > 0 && s2.owned().length > 0 && isSplit([s1.owned(), s2.owned()], 4), 20_000, "s1 and s2 split the partitions");
+      const s1Parts = s1.owned();
+      await produceEach(topic, 4, 2);
+      await s1.log.until(() => s1.committedAt(2).length + s2.committedAt(2).length === 4, 20_000, "offsets 2 committed on the 4 partitions");
+      // librdkafka's count of s2's rebalances, from statistics taken after the split settled
+      const s2Mark = s2.log.items.length;
+      await s2.log.until(() => s2.events("stats", s2Mark).length > 0, 5_000, "s2 reports its statistics");
+      const s2Rebalances = s2.events("stats", s2Mark)[0]!.rebalance_cnt;
+      expect(s2Rebalances).toBeGreaterThan(0);
+
+      // s1 closes (a static member does not leave the group) and a new process with its instance id starts
+      await s1.stop();
+      const s1b = new PyMember("s1b", groupId, topic, opts("s1"));
+      await s1b.log.until(() => s1b.owned().length > 0, 20_000, "the restarted s1 is given partitions");
+      expect(s1b.owned()).toEqual(s1Parts);
+      expect(s1b.events("assign").map((e) => e.partitions)).toEqual([s1Parts]);
+      // a new member id for the same instance
+      expect(s1b.events("assign")[0]!.member).not.toBe(s1.events("assign")[0]!.member);
+      expect(s1b.events("assign")[0]!.member).toStartWith("s1-");
+
+      await produceEach(topic, 4, 3);
+      await s1b.log.until(() => s1b.committedAt(5).length === 2 && s2.committedAt(5).length === 2, 20_000, "offsets 5 committed on the 4 partitions");
+      // s1b resumed after s1's commits: offsets 2..4 of its partitions, nothing before
+      expect(sorted(s1b.messages().map((x) => x.p * 100 + x.o))).toEqual(s1Parts.flatMap((p) => [2, 3, 4].map((o) => p * 100 + o)));
+      const s2Later = s2.log.items.length;
+      await s2.log.until(() => s2.events("stats", s2Later).length > 0, 5_000, "s2 reports its statistics again");
+      // s2 saw nothing of it: no revoke, no assign, its rebalance count the same
+      expect(s2.events("revoke", s2Mark)).toEqual([]);
+      expect(s2.events("assign", s2Mark)).toEqual([]);
+      expect(s2.events("lost", s2Mark)).toEqual([]);
+      expect(s2.events("stats", s2Mark).map((e) => e.rebalance_cnt).filter((n) => n !== s2Rebalances)).toEqual([]);
+      expectEachOnce([s1, s1b, s2], 4, 5);
+      await Promise.all([s1b.stop(), s2.stop()]);
+      for (const m of [s1, s1b, s2]) m.expectClean();
+      expect(await committed(groupId, topic)).toEqual([5, 5, 5, 5]);
+    },
+    60_000,
+  );
+
+  test(
+    "confluent-kafka: a member killed with SIGKILL is removed when its session times out (6000 ms); the living member is given its partitions and resumes them after the dead one's commits",
+    async () => {
+      const topic = "g-expire";
+      const groupId = "g-expire";
+      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+      const opts = { "session.timeout.ms": 6000 };
+      const d1 = new PyMember("d1", groupId, topic, opts);
+      const d2 = new PyMember("d2", groupId, topic, opts);
+      await d1.log.until(() => d1.owned().length > 0 && d2.owned().length > 0 && isSplit([d1.owned(), d2.owned()], 4), 20_000, "d1 and d2 split the partitions");
+      const d1Parts = d1.owned();
+      await produceEach(topic, 4, 5);
+      await d1.log.until(() => d1.committedAt(5).length + d2.committedAt(5).length === 4, 20_000, "offsets 5 committed on the 4 partitions");
+      const mark = d2.log.items.length;
+
+      await d1.kill();
+      const killedAt = performance.now();
+      await d2.log.until(() => d2.owned().length === 4, 20_000, "d2 holds the 4 partitions");
+      const after = performance.now() - killedAt;
+      // not at the connection's close but at the session timeout: 6000 ms after its last heartbeat or commit
+      // (every 300 ms; the bound leaves room for a machine too busy to send them on time)
+      expect(after).toBeGreaterThan(3000);
+      expect(d2.events("assign", mark).at(-1)!.partitions).toEqual([0, 1, 2, 3]);
+
+      await produceEach(topic, 4, 5);
+      await d2.log.until(() => d2.committedAt(10).length === 4, 20_000, "d2 committed offset 10 of the 4 partitions");
+      // d2 took d1's partitions up at d1's commits: offsets 5..9, none of 0..4 again
+      expect(sorted(d2.messages(mark).filter((x) => d1Parts.includes(x.p)).map((x) => x.p * 100 + x.o))).toEqual(d1Parts.flatMap((p) => range(5).map((o) => p * 100 + 5 + o)));
+      expectEachOnce([d1, d2], 4, 10);
+      await d2.stop();
+      d2.expectClean();
+      expect(await committed(groupId, topic)).toEqual([10, 10, 10, 10]);
+    },
+    60_000,
+  );
+
+  test(
+    "aiokafka AIOKafkaConsumer with group_id: consumes every partition, commits; the admin reads the commits back",
+    async () => {
+      const topic = "g-aio";
+      const groupId = "g-aio";
+      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+      await produceEach(topic, 4, 5);
+      const run = await runClient([VENV_PYTHON, join(PY_CLIENTS, "aiokafka_group.py"), bootstrap, groupId, topic, "20"], 60_000, { PYTHONDONTWRITEBYTECODE: "1" });
+      const r = clientJson("aiokafka_group.py", run);
+      expect(run.err.trim()).toBe("");
+      expect(r.assignment).toEqual([0, 1, 2, 3]);
+      expect(r.messages).toEqual(range(4).flatMap((p) => range(5).map((o) => [p, o, `p${p}-${o}`])));
+      expect(r.committed).toEqual({ 0: 5, 1: 5, 2: 5, 3: 5 });
+      expect(await committed(groupId, topic)).toEqual([5, 5, 5, 5]);
+    },
+    60_000,
   );
 });
