@@ -2,19 +2,21 @@
 // ./kafka (issue 7). kafkajs members split a topic's partitions and rebalance
 // when a third joins (nothing lost, nothing consumed again past a commit);
 // commits survive a consumer restart, a broker restart (SIGTERM) and a broker
-// crash (kill -9 after the commit was acknowledged); kafkajs, confluent-kafka
-// (cooperative-sticky, two members) and aiokafka each consume in a group and
-// commit, and the committed offsets are read back with kafkajs' admin; a
-// static member (group.instance.id) restarted within its session timeout gets
-// its partitions back while the other member sees no rebalance; a member
-// killed with SIGKILL loses its partitions to the living one when its session
-// times out. Without the venv of test/python-clients/install.sh those tests
-// skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI), where they fail.
+// crash (kill -9 after the commit was acknowledged); kafkajs, kafka-python,
+// confluent-kafka (cooperative-sticky, two members), aiokafka,
+// @platformatic/kafka and kcat -G each consume in a group and commit, and the
+// committed offsets are read back with kafkajs' admin; a static member
+// (group.instance.id) restarted within its session timeout gets its partitions
+// back while the other member sees no rebalance; a member killed with SIGKILL
+// loses its partitions to the living one when its session times out.
+// Without kcat, python3-kafka or the venv of test/python-clients/install.sh
+// those tests skip, except with KAFKA_REQUIRE_CLIENTS=1 (CI), where they fail.
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { Consumer as PlatformaticConsumer, stringDeserializers } from "@platformatic/kafka";
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from "kafkajs";
 import { clientCache, clientJson, CLIENTS_REQUIRED, runClient, stampMatches } from "./client-run.ts";
 import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts";
@@ -22,6 +24,10 @@ import { removeDir, startKafka, tempDir, type RunningKafka } from "./helpers.ts"
 /** 4 partitions per new topic; the first rebalance of a group is not delayed (the tests are not about the delay). */
 const BROKER_ARGS = ["--override", "num.partitions=4", "--override", "group.initial.rebalance.delay.ms=0", "--override", "offsets.topic.num.partitions=4"];
 
+const KCAT = Bun.which("kcat");
+// Debian's python3 (not a pyenv one on PATH) is the one that sees python3-kafka
+const DEBIAN_PYTHON = "/usr/bin/python3";
+const KAFKA_PYTHON = existsSync("/usr/lib/python3/dist-packages/kafka/__init__.py") && existsSync(DEBIAN_PYTHON);
 const PY_CLIENTS = join(import.meta.dir, "python-clients");
 const VENV = process.env.KAFKA_PY_VENV ?? clientCache("venv");
 const VENV_PYTHON = join(VENV, "bin", "python");
@@ -611,6 +617,115 @@ describe.skipIf(!VENV_OK && !CLIENTS_REQUIRED)("confluent-kafka and aiokafka gro
       expect(r.messages).toEqual(range(4).flatMap((p) => range(5).map((o) => [p, o, `p${p}-${o}`])));
       expect(r.committed).toEqual({ 0: 5, 1: 5, 2: 5, 3: 5 });
       expect(await committed(groupId, topic)).toEqual([5, 5, 5, 5]);
+    },
+    60_000,
+  );
+});
+
+describe.skipIf(!KAFKA_PYTHON && !CLIENTS_REQUIRED)("kafka-python groups (python3-kafka)", () => {
+  test("python3-kafka is installed", () => {
+    expect(KAFKA_PYTHON).toBe(true);
+  });
+
+  test(
+    "KafkaConsumer(group_id): consumes every partition, commits; the admin reads the commits back",
+    async () => {
+      const topic = "g-kafka-python";
+      const groupId = "g-kafka-python";
+      // a broker of its own that logs each request's key and version
+      const kdir = tempDir();
+      const k = await startKafka(kdir, [...BROKER_ARGS, "--override", "log.level=debug"]);
+      try {
+        const boot = `127.0.0.1:${k.port}`;
+        const a = await connectedAdmin(boot);
+        await a.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+        const p = kafkajs("g-kafka-python", boot).producer();
+        await p.connect();
+        await produceEach(topic, 4, 5, 0, p);
+        await p.disconnect();
+        const run = await runClient([DEBIAN_PYTHON, join(import.meta.dir, "clients", "kafka_python_group.py"), boot, groupId, topic, "20"], 60_000, { PYTHONDONTWRITEBYTECODE: "1" });
+        const r = clientJson("kafka_python_group.py", run);
+        expect(run.err.trim()).toBe("");
+        expect(r.assignment).toEqual([0, 1, 2, 3]);
+        expect(r.messages).toEqual(range(4).flatMap((p) => range(5).map((o) => [p, o, `p${p}-${o}`])));
+        expect(r.committed).toEqual({ 0: 5, 1: 5, 2: 5, 3: 5 });
+        expect(await committed(groupId, topic, a)).toEqual([5, 5, 5, 5]);
+        // the old versions it speaks: FindCoordinator v0, JoinGroup v2, SyncGroup v1, OffsetCommit v2, OffsetFetch v1, LeaveGroup v1
+        const used = new Set([...k.output().matchAll(/request key=(\d+) v=(\d+)/g)].map((m) => `${m[1]}v${m[2]}`));
+        expect(["10v0", "11v2", "14v1", "8v2", "9v1", "13v1"].filter((kv) => !used.has(kv))).toEqual([]);
+      } finally {
+        expect(await k.stop()).toBe(0);
+        removeDir(kdir);
+      }
+    },
+    60_000,
+  );
+});
+
+describe("@platformatic/kafka groups", () => {
+  test(
+    "Consumer.consume in a group (mode committed, falling back to earliest): consumes every partition, commits each message; the admin reads the commits back",
+    async () => {
+      const topic = "g-platformatic";
+      const groupId = "g-platformatic";
+      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+      await produceEach(topic, 4, 5);
+      const consumer = new PlatformaticConsumer({
+        groupId,
+        clientId: "g-platformatic",
+        bootstrapBrokers: [bootstrap],
+        deserializers: stringDeserializers,
+        sessionTimeout: 6000,
+        rebalanceTimeout: 10_000,
+        heartbeatInterval: 300,
+        maxWaitTime: 100,
+      });
+      try {
+        const stream = await consumer.consume({ topics: [topic], mode: "committed", fallbackMode: "earliest", autocommit: false });
+        const got: [number, number, string][] = [];
+        const timer = setTimeout(() => stream.destroy(new Error(`20 messages not consumed in 20 s (got ${got.length})`)), 20_000);
+        try {
+          for await (const m of stream) {
+            got.push([m.partition, Number(m.offset), m.value]);
+            await m.commit();
+            if (got.length === 20) break;
+          }
+        } finally {
+          clearTimeout(timer);
+        }
+        expect(got.sort((a, b) => a[0] - b[0] || a[1] - b[1])).toEqual(range(4).flatMap((p) => range(5).map((o) => [p, o, `p${p}-${o}`] as [number, number, string])));
+        const back = await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [0, 1, 2, 3] }] });
+        expect(back.get(topic)!.map(Number)).toEqual([5, 5, 5, 5]);
+        await stream.close();
+      } finally {
+        await consumer.close(true);
+      }
+      expect(await committed(groupId, topic)).toEqual([5, 5, 5, 5]);
+    },
+    40_000,
+  );
+});
+
+describe.skipIf(!KCAT && !CLIENTS_REQUIRED)("kcat -G (balanced consumer)", () => {
+  test("kcat is installed", () => {
+    expect(KCAT).toBeTruthy();
+  });
+
+  test(
+    "consumes every partition in a group to the end, commits on exit; the admin reads the commits back, and a second run has nothing left",
+    async () => {
+      const topic = "g-kcat";
+      const groupId = "g-kcat";
+      await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+      await produceEach(topic, 4, 5);
+      const kcatG = () => runClient([KCAT!, "-b", bootstrap, "-G", groupId, "-X", "auto.offset.reset=earliest", "-e", "-q", "-f", "%p|%o|%s\\n", topic], 30_000);
+      const run = await kcatG();
+      expect({ code: run.code, timedOut: run.timedOut, err: run.err.trim() }).toEqual({ code: 0, timedOut: false, err: "" });
+      const lines = run.out.trimEnd().split("\n");
+      expect(lines.sort()).toEqual(range(4).flatMap((p) => range(5).map((o) => `${p}|${o}|p${p}-${o}`)).sort());
+      expect(await committed(groupId, topic)).toEqual([5, 5, 5, 5]);
+      const again = await kcatG();
+      expect({ code: again.code, timedOut: again.timedOut, out: again.out }).toEqual({ code: 0, timedOut: false, out: "" });
     },
     60_000,
   );
