@@ -332,11 +332,11 @@ afterEach(async () => {
   kafka = null;
 });
 
-/** Java's String.hashCode, non-negative, mod n: the partition of __consumer_offsets for a group. */
+/** Kafka's GroupCoordinatorService.partitionFor: Utils.abs(String.hashCode) % n (Utils.abs: 0 for Integer.MIN_VALUE). */
 function javaPartition(groupId: string, n: number): number {
   let h = 0;
-  for (const ch of groupId) for (let i = 0; i < ch.length; i++) h = (Math.imul(31, h) + ch.charCodeAt(i)) | 0;
-  return (h & 0x7fffffff) % n;
+  for (let i = 0; i < groupId.length; i++) h = (Math.imul(31, h) + groupId.charCodeAt(i)) | 0;
+  return (h === -2147483648 ? 0 : Math.abs(h)) % n;
 }
 
 // ---------------------------------------------------------------------------
@@ -1074,6 +1074,27 @@ function offsetRecords(k: InProcessBroker, group: string) {
 }
 
 describe("__consumer_offsets records", () => {
+  test("a group's records go to partition Utils.abs(groupId.hashCode()) % partitions, as Kafka looks for them (values from Java)", async () => {
+    const k = await ready({ "offsets.topic.num.partitions": "50" });
+    // [group, String.hashCode() in Java, its partition of 50]: negative hashes (Utils.abs, not & 0x7fffffff),
+    // Integer.MIN_VALUE ("polygenelubricants": 0), and characters outside ASCII (UTF-16 code units)
+    const table: [string, number, number][] = [
+      ["tools-group", -1774468083, 33],
+      ["polygenelubricants", -2147483648, 0],
+      ["consumer-1", -166239206, 6],
+      ["my-group", -1906497762, 12],
+      ["grupo-ñ", 298818701, 1],
+      ["😀-group", -1198440043, 43],
+      ["console-consumer-12345", 158455506, 6],
+      ["aaaaaaaaaaaaaaa", 639922049, 49],
+    ];
+    for (const [group] of table) await commit(admin, group, [["events", 0, 1]]);
+    const where = new Map(readOffsetsTopic(k).map((r) => [r.group, r.partition]));
+    expect(table.map(([g]) => [g, where.get(g)])).toEqual(table.map(([g, , p]) => [g, p]));
+    // and OffsetFetch finds each where it was written
+    for (const [group] of table) expect((await fetchOffsets(admin, group)).offsets).toEqual([["events", 0, 1]]);
+  }, 10_000);
+
   test("offset commits and group metadata are written as Kafka writes them: key v1 / value v3, key v2 / value v3, in the group's partition", async () => {
     const k = await ready();
     const before = Date.now();

@@ -17,11 +17,17 @@ export function offsetsTopicConfigs(segmentBytes: number): Record<string, string
   return { "cleanup.policy": "compact", "compression.type": "producer", "segment.bytes": String(segmentBytes) };
 }
 
-/** Utils.abs(groupId.hashCode()) % partitions: Java's String.hashCode over UTF-16 code units. */
+/**
+ * Utils.abs(groupId.hashCode()) % partitions, as GroupCoordinatorService.partitionFor:
+ * Java's String.hashCode over UTF-16 code units, then Kafka's Utils.abs (the
+ * absolute value, 0 for Integer.MIN_VALUE). Not Utils.toPositive (h & 0x7fffffff,
+ * the producer partitioner's), which differs for every negative hash.
+ */
 export function partitionForGroup(groupId: string, partitions: number): number {
   let h = 0;
   for (let i = 0; i < groupId.length; i++) h = (Math.imul(31, h) + groupId.charCodeAt(i)) | 0;
-  return (h & 0x7fffffff) % partitions;
+  const abs = h === -2147483648 ? 0 : Math.abs(h);
+  return abs % partitions;
 }
 
 export interface CommittedOffset {
