@@ -14,6 +14,15 @@
 // and kcat reads every record back: offsets, keys, values, headers and
 // timestamps unchanged, topic ids and meta.properties kept.
 //
+// Consumer groups too: while ./kafka runs a member joins a group, syncs its
+// assignment and commits offsets, a simple consumer commits for a group with
+// no members, and a third group is deleted (tombstones). Kafka's
+// DumpLogSegments --offsets-decoder reads our __consumer_offsets segments as
+// its own offset commit and group metadata records (with the consumer
+// protocol's subscription and assignment inside), and the adopting Kafka
+// loads them: OffsetFetch answers the offsets we committed, DescribeGroups
+// our Stable group with our member.
+//
 // Without Java 17+, the cached Kafka classpath with kafka-tools
 // (test/kafka-ref/install.sh) or kcat the suite skips with the reason; with
 // KAFKA_REQUIRE_CLIENTS=1 (CI) it fails instead.
@@ -23,7 +32,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { codecFor, encode, isFlexible } from "../src/protocol/codec.ts";
+import { DeleteGroupsRequest, DeleteGroupsResponse } from "../src/protocol/messages/delete-groups.ts";
+import { DescribeGroupsRequest, DescribeGroupsResponse } from "../src/protocol/messages/describe-groups.ts";
+import { FindCoordinatorRequest, FindCoordinatorResponse } from "../src/protocol/messages/find-coordinator.ts";
+import { JoinGroupRequest, JoinGroupResponse } from "../src/protocol/messages/join-group.ts";
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
+import { OffsetCommitRequest, OffsetCommitResponse } from "../src/protocol/messages/offset-commit.ts";
+import { OffsetFetchRequest, OffsetFetchResponse } from "../src/protocol/messages/offset-fetch.ts";
+import { SyncGroupRequest, SyncGroupResponse } from "../src/protocol/messages/sync-group.ts";
 import { ProduceRequest, ProduceResponse } from "../src/protocol/messages/produce.ts";
 import type { MessageDef } from "../src/protocol/schema.ts";
 import { Reader } from "../src/protocol/reader.ts";
@@ -45,6 +61,14 @@ const PARTITIONS = 3;
 const BATCHES_PER_PARTITION = 30;
 const RECORDS_PER_BATCH = 5;
 const DUMP = "org.apache.kafka.tools.DumpLogSegments";
+/** partitions of __consumer_offsets on our broker (offsets.topic.num.partitions) */
+const OFFSETS_PARTITIONS = 3;
+const GROUP = "tools-group";
+const SIMPLE_GROUP = "tools-simple";
+const GONE_GROUP = "tools-gone";
+const GROUP_CLIENT = "kafka-tools-test";
+const SESSION_TIMEOUT_MS = 120_000;
+const REBALANCE_TIMEOUT_MS = 60_000;
 const TOPIC_COMMAND = "org.apache.kafka.tools.TopicCommand";
 
 interface Expected {
@@ -84,6 +108,7 @@ function gzipBatch(batch: Uint8Array): Uint8Array {
 }
 
 const enc = new TextEncoder();
+const toHexString = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 /** Produces every batch of one partition, one request each; returns what each record should read back as. */
 async function producePartition(client: WireClient, topic: string, partition: number): Promise<Expected[]> {
@@ -167,6 +192,72 @@ async function kcat(args: string[]): Promise<string> {
   return stdout;
 }
 
+
+// ---------------------------------------------------------------------------
+// consumer groups
+
+/** ConsumerProtocolSubscription v0: version, topics, user data (null). */
+function subscriptionBytes(topics: string[]): Uint8Array {
+  const parts: number[] = [0, 0, ...be32(topics.length)];
+  for (const t of topics) parts.push(...be16(t.length), ...enc.encode(t));
+  return new Uint8Array([...parts, ...be32(-1)]);
+}
+
+/** ConsumerProtocolAssignment v0: version, [topic, [partition]], user data (null). */
+function assignmentBytes(assigned: [string, number[]][]): Uint8Array {
+  const parts: number[] = [0, 0, ...be32(assigned.length)];
+  for (const [t, ps] of assigned) {
+    parts.push(...be16(t.length), ...enc.encode(t), ...be32(ps.length));
+    for (const p of ps) parts.push(...be32(p));
+  }
+  return new Uint8Array([...parts, ...be32(-1)]);
+}
+const be16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
+const be32 = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+
+/** Kafka's GroupCoordinatorService.partitionFor: Utils.abs(String.hashCode) % n, the partition of __consumer_offsets Kafka reads a group from. */
+function javaPartition(groupId: string, n: number): number {
+  let h = 0;
+  for (let i = 0; i < groupId.length; i++) h = (Math.imul(31, h) + groupId.charCodeAt(i)) | 0;
+  return (h === -2147483648 ? 0 : Math.abs(h)) % n;
+}
+
+/** What the group test commits: [group, topic, partition, offset, leader epoch, metadata sent, metadata kept]. */
+type Commit = [string, string, number, number, number, string | null, string];
+const COMMITS: Commit[] = [
+  [GROUP, TOPICS[0]!, 0, 10, 0, "orders-0", "orders-0"],
+  [GROUP, TOPICS[0]!, 1, 20, 0, "orders-1", "orders-1"],
+  [GROUP, TOPICS[0]!, 2, 30, 0, "", ""],
+  [GROUP, TOPICS[1]!, 0, 5, -1, "events", "events"],
+  [SIMPLE_GROUP, TOPICS[1]!, 1, 7, 3, null, ""],
+];
+const ASSIGNED: [string, number[]][] = [
+  [TOPICS[0]!, [0, 1, 2]],
+  [TOPICS[1]!, [0, 1, 2]],
+];
+
+async function commitAll(client: WireClient, groupId: string, generation: number, memberId: string, commits: Commit[]): Promise<void> {
+  const topics = [...new Set(commits.map((c) => c[1]))].map((name) => ({
+    name,
+    partitions: commits.filter((c) => c[1] === name).map(([, , partitionIndex, committedOffset, committedLeaderEpoch, committedMetadata]) => ({ partitionIndex, committedOffset, committedLeaderEpoch, committedMetadata })),
+  }));
+  const r = await call(client, OffsetCommitRequest, OffsetCommitResponse, 8, { groupId, generationIdOrMemberEpoch: generation, memberId, groupInstanceId: null, topics });
+  expect(r.topics.flatMap((t: Msg) => t.partitions.map((p: Msg) => p.errorCode))).toEqual(commits.map(() => 0));
+}
+
+/** The records DumpLogSegments --offsets-decoder printed: partition, offset, key and payload JSON (null: a tombstone). */
+function dumpedOffsetsRecords(stdout: string, fileToPartition: Map<string, number>): { partition: number; offset: number; key: Msg; payload: Msg | null }[] {
+  const out: { partition: number; offset: number; key: Msg; payload: Msg | null }[] = [];
+  let partition = -1;
+  for (const line of stdout.split("\n")) {
+    const f = /^Dumping (.+)$/.exec(line);
+    if (f) partition = fileToPartition.get(f[1]!) ?? -1;
+    const m = /^\| offset: (\d+) .* key: (\{.*\}) payload: (\{.*\}|<DELETE>)$/.exec(line);
+    if (m) out.push({ partition, offset: Number(m[1]), key: JSON.parse(m[2]!), payload: m[3] === "<DELETE>" ? null : JSON.parse(m[3]!) });
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 
 if (REASON) {
@@ -186,6 +277,10 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
   let ours: RunningKafka | null = null;
   let reference: ReferenceKafka | null = null;
   const expected = new Map<string, Expected[]>();
+  /** what the group test saw: the member's id and the time span of its records */
+  let member = "";
+  let groupsFrom = 0;
+  let groupsTo = 0;
   const partitionDirs = () => TOPICS.flatMap((t) => Array.from({ length: PARTITIONS }, (_, p) => join(dir, `${t}-${p}`)));
 
   beforeAll(async () => {
@@ -197,6 +292,10 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
       "log.segment.bytes=4096",
       "--override",
       "log.index.interval.bytes=256",
+      "--override",
+      "group.initial.rebalance.delay.ms=0",
+      "--override",
+      `offsets.topic.num.partitions=${OFFSETS_PARTITIONS}`,
     ]);
     const client = await WireClient.connect(ours.port);
     try {
@@ -262,6 +361,49 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
     expect(list.stdout.trim().split("\n").sort()).toEqual([...TOPICS].sort());
   }, 60_000);
 
+
+  // The consumer's requests, as a Java consumer of the classic protocol sends them (one member,
+  // JoinGroup v5: MEMBER_ID_REQUIRED then the join with that id), plus an admin's commit for a
+  // group with no members and a DeleteGroups.
+  test("consumer groups on our broker: a member joins, syncs and commits; a simple group commits; a group is deleted", async () => {
+    const client = await WireClient.connect(ours!.port);
+    try {
+      groupsFrom = Date.now();
+      const fc = await call(client, FindCoordinatorRequest, FindCoordinatorResponse, 3, { key: GROUP, keyType: 0 });
+      expect([fc.errorCode, fc.nodeId, fc.port]).toEqual([0, 1, ours!.port]);
+      const joinBody = (memberId: string) => ({
+        groupId: GROUP,
+        sessionTimeoutMs: SESSION_TIMEOUT_MS,
+        rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS,
+        memberId,
+        groupInstanceId: null,
+        protocolType: "consumer",
+        protocols: [{ name: "range", metadata: subscriptionBytes(TOPICS) }],
+      });
+      const first = await call(client, JoinGroupRequest, JoinGroupResponse, 5, joinBody(""));
+      expect(first.errorCode).toBe(79); // MEMBER_ID_REQUIRED
+      const joined = await call(client, JoinGroupRequest, JoinGroupResponse, 5, joinBody(first.memberId));
+      expect([joined.errorCode, joined.generationId, joined.leader]).toEqual([0, 1, first.memberId]);
+      member = joined.memberId;
+      const synced = await call(client, SyncGroupRequest, SyncGroupResponse, 3, {
+        groupId: GROUP,
+        generationId: 1,
+        memberId: member,
+        groupInstanceId: null,
+        assignments: [{ memberId: member, assignment: assignmentBytes(ASSIGNED) }],
+      });
+      expect(synced.errorCode).toBe(0);
+      await commitAll(client, GROUP, 1, member, COMMITS.filter((c) => c[0] === GROUP));
+      await commitAll(client, SIMPLE_GROUP, -1, "", COMMITS.filter((c) => c[0] === SIMPLE_GROUP));
+      await commitAll(client, GONE_GROUP, -1, "", [[GONE_GROUP, TOPICS[0]!, 0, 1, 0, "x", "x"]]);
+      const del = await call(client, DeleteGroupsRequest, DeleteGroupsResponse, 2, { groupsNames: [GONE_GROUP] });
+      expect(del.results).toEqual([{ groupId: GONE_GROUP, errorCode: 0 }]);
+      groupsTo = Date.now();
+    } finally {
+      client.close();
+    }
+  }, 60_000);
+
   test("stops cleanly (SIGTERM) and leaves rolled segments with index entries", async () => {
     expect(await ours!.stop()).toBe(0);
     for (const d of partitionDirs()) {
@@ -319,6 +461,67 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
     expect(records.filter((x) => x.type === "REMOVE_TOPIC_RECORD").map((x) => x.data)).toEqual([{ topicId: doomedId }]);
   }, 120_000);
 
+
+  test("DumpLogSegments --offsets-decoder reads our __consumer_offsets as Kafka's own offset commit and group metadata records", async () => {
+    const files = new Map<string, number>();
+    for (let p = 0; p < OFFSETS_PARTITIONS; p++) for (const f of filesIn(join(dir, `__consumer_offsets-${p}`), ".log")) files.set(f, p);
+    const r = await runKafkaTool(DUMP, ["--offsets-decoder", "--files", [...files.keys()].join(",")], 120_000);
+    expectClean("DumpLogSegments --offsets-decoder", r);
+    const records = dumpedOffsetsRecords(r.stdout, files);
+    const ofGroup = (g: string) => records.filter((x) => x.key.data.group === g);
+    // every record was decoded (none fell through to raw bytes), each in its group's partition
+    expect(records.length).toBe(r.stdout.split("\n").filter((l) => l.startsWith("| offset: ")).length);
+    for (const g of [GROUP, SIMPLE_GROUP, GONE_GROUP]) expect(new Set(ofGroup(g).map((x) => x.partition))).toEqual(new Set([javaPartition(g, OFFSETS_PARTITIONS)]));
+    const within = (t: number) => t >= groupsFrom && t <= groupsTo;
+    const offsetRecord = ([g, topic, partition, offset, leaderEpoch, , metadata]: Commit) => ({
+      key: { type: "1", data: { group: g, topic, partition } },
+      payload: { version: "3", data: { offset, leaderEpoch, metadata, commitTimestamp: expect.any(Number) } },
+    });
+    const strip = (x: { key: Msg; payload: Msg | null }) => ({ key: x.key, payload: x.payload });
+
+    const group = ofGroup(GROUP);
+    expect(group.map(strip)).toEqual([
+      // the new group, written at the first JoinGroup (MEMBER_ID_REQUIRED)
+      { key: { type: "2", data: { group: GROUP } }, payload: { version: "3", data: { protocolType: "", generation: 0, protocol: null, leader: null, currentStateTimestamp: -1, members: [] } } },
+      // generation 1 with its member, subscription and assignment, written when the leader synced
+      {
+        key: { type: "2", data: { group: GROUP } },
+        payload: {
+          version: "3",
+          data: {
+            protocolType: "consumer",
+            generation: 1,
+            protocol: "range",
+            leader: member,
+            currentStateTimestamp: expect.any(Number),
+            members: [
+              {
+                memberId: member,
+                groupInstanceId: null,
+                clientId: GROUP_CLIENT,
+                clientHost: "/127.0.0.1",
+                rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+                sessionTimeout: SESSION_TIMEOUT_MS,
+                subscription: { topics: TOPICS, userData: null },
+                assignment: { assignedPartitions: ASSIGNED.map(([topic, partitions]) => ({ topic, partitions })), userData: null },
+              },
+            ],
+          },
+        },
+      },
+      ...COMMITS.filter((c) => c[0] === GROUP).map(offsetRecord),
+    ]);
+    expect(within(group[1]!.payload!.data.currentStateTimestamp)).toBe(true);
+    for (const x of group.slice(2)) expect(within(x.payload!.data.commitTimestamp)).toBe(true);
+    expect(ofGroup(SIMPLE_GROUP).map(strip)).toEqual(COMMITS.filter((c) => c[0] === SIMPLE_GROUP).map(offsetRecord));
+    // the deleted group: its commit, then tombstones for the offset and the group
+    expect(ofGroup(GONE_GROUP).map(strip)).toEqual([
+      offsetRecord([GONE_GROUP, TOPICS[0]!, 0, 1, 0, "x", "x"]),
+      { key: { type: "1", data: { group: GONE_GROUP, topic: TOPICS[0]!, partition: 0 } }, payload: null },
+      { key: { type: "2", data: { group: GONE_GROUP } }, payload: null },
+    ]);
+  }, 120_000);
+
   test("Apache Kafka 4.4 adopts the dir unformatted and serves every record unchanged", async () => {
     const metaBefore = readFileSync(join(dir, "meta.properties"), "utf8");
     const meta = readMetaProperties(dir)!;
@@ -348,8 +551,58 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
     }
 
     // what Kafka said of the dir while adopting it (warnings and up): nothing but its own start-up notice
-    // ("Performing controller activation" is a WARN on every controller start)
+    // ("Performing controller activation" is a WARN on every controller start), and one race of its own:
+    // our metadata log leaves node 1 leading every partition at epoch 0 (it never fences itself at shutdown),
+    // so Kafka first leads __consumer_offsets at epoch 0 and starts loading it, then its controller fences
+    // the node until it registers (epoch 1, no leader) and elects it again (epoch 2); a load at epoch 0 still
+    // running when leadership moves fails with NotLeaderOrFollower, logged as ERROR, and the load at epoch 2
+    // succeeds (the test after this one reads what it loaded)
     const log = readFileSync(join(reference.dir, "logs", "server.log"), "utf8");
-    expect(log.split("\n").filter((l) => /\] (WARN|ERROR|FATAL) /.test(l) && !/Performing controller activation/.test(l))).toEqual([]);
+    const epoch0Load = /\] ERROR \[GroupCoordinator id=\d+\] Failed to load metadata from __consumer_offsets-\d+ with epoch 0 due to Stopped loading records from __consumer_offsets-\d+ because the partition is not online or is no longer the leader/;
+    expect(log.split("\n").filter((l) => /\] (WARN|ERROR|FATAL) /.test(l) && !/Performing controller activation/.test(l) && !epoch0Load.test(l))).toEqual([]);
   }, 180_000);
+
+  test("Apache Kafka 4.4 on our dir loads our __consumer_offsets: OffsetFetch answers the offsets we committed, DescribeGroups our Stable group", async () => {
+    if (!reference) throw new Error("the reference Kafka did not start on our dir (see the test before)");
+    const client = await WireClient.connect(reference.port);
+    try {
+      // Kafka loads __consumer_offsets in the background once it leads its partitions: COORDINATOR_LOAD_IN_PROGRESS (14)
+      // or NOT_COORDINATOR (16) until then; wait for the answer, bounded
+      const ask = () => call(client, OffsetFetchRequest, OffsetFetchResponse, 8, { groups: [GROUP, SIMPLE_GROUP, GONE_GROUP].map((groupId) => ({ groupId, topics: null })), requireStable: false });
+      const deadline = Date.now() + 60_000;
+      let r = await ask();
+      while (r.groups.some((g: Msg) => g.errorCode === 14 || g.errorCode === 16) && Date.now() < deadline) {
+        await Bun.sleep(100);
+        r = await ask();
+      }
+      const answered = (g: string) => {
+        const x = r.groups.find((y: Msg) => y.groupId === g);
+        return {
+          errorCode: x.errorCode,
+          offsets: x.topics
+            .flatMap((t: Msg) => t.partitions.map((p: Msg) => [t.name, p.partitionIndex, p.committedOffset, p.committedLeaderEpoch, p.metadata, p.errorCode]))
+            .sort((a: string[], b: string[]) => `${a[0]}/${a[1]}`.localeCompare(`${b[0]}/${b[1]}`)),
+        };
+      };
+      const want = (g: string) => ({
+        errorCode: 0,
+        offsets: COMMITS.filter((c) => c[0] === g)
+          .map(([, topic, partition, offset, epoch, , metadata]) => [topic, partition, offset, epoch, metadata, 0])
+          .sort((a, b) => `${a[0]}/${a[1]}`.localeCompare(`${b[0]}/${b[1]}`)),
+      });
+      expect(answered(GROUP)).toEqual(want(GROUP));
+      expect(answered(SIMPLE_GROUP)).toEqual(want(SIMPLE_GROUP));
+      expect(answered(GONE_GROUP)).toEqual({ errorCode: 0, offsets: [] });
+
+      const d = await call(client, DescribeGroupsRequest, DescribeGroupsResponse, 5, { groups: [GROUP, GONE_GROUP], includeAuthorizedOperations: false });
+      const [g, gone] = d.groups;
+      expect([g.errorCode, g.groupState, g.protocolType, g.protocolData]).toEqual([0, "Stable", "consumer", "range"]);
+      expect(g.members.map((m: Msg) => [m.memberId, m.groupInstanceId, m.clientId, m.clientHost, toHexString(m.memberMetadata), toHexString(m.memberAssignment)])).toEqual([
+        [member, null, GROUP_CLIENT, "/127.0.0.1", toHexString(subscriptionBytes(TOPICS)), toHexString(assignmentBytes(ASSIGNED))],
+      ]);
+      expect([gone.errorCode, gone.groupState]).toEqual([0, "Dead"]);
+    } finally {
+      client.close();
+    }
+  }, 120_000);
 });
