@@ -347,7 +347,13 @@ describe("joining", () => {
     const c = new Client(k);
     expect((await join(c, "g", { v: 3 })).errorCode).toBe(E.NOT_COORDINATOR);
     const f = await findCoordinator(c, "g");
-    expect([f.errorCode, f.nodeId, f.host, f.port]).toEqual([E.NONE, 1, "127.0.0.1", 9092]);
+    expect([f.errorCode, f.errorMessage, f.nodeId, f.host, f.port]).toEqual([E.NONE, "NONE", 1, "127.0.0.1", 9092]);
+    // an empty group id is a group like any other (as Kafka 4.4); v4+ batches, with "" messages
+    const f4 = await c.call(FindCoordinatorRequest, FindCoordinatorResponse, 4, { keyType: 0, coordinatorKeys: ["", "g"] });
+    expect(f4.coordinators.map((x: Msg) => [x.key, x.errorCode, x.errorMessage, x.nodeId])).toEqual([
+      ["", E.NONE, "", 1],
+      ["g", E.NONE, "", 1],
+    ]);
     expect(k.broker.topic(OFFSETS)?.partitions.length).toBe(3);
     const md = await c.call(MetadataRequest, MetadataResponse, 12, { topics: [{ topicId: new Uint8Array(16), name: OFFSETS }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     expect([md.topics[0].errorCode, md.topics[0].isInternal]).toEqual([E.NONE, true]);

@@ -4,11 +4,14 @@
 // partitions, compacted), as Kafka's auto topic creation does; Kafka answers
 // COORDINATOR_NOT_AVAILABLE until its controller has created the topic, we
 // create it at once and answer with ourselves (a deliberate deviation, as for
-// auto-created topics). An empty group id is INVALID_REQUEST for v0-3 (Kafka
-// treats "" as no key) and per key from v4.
+// auto-created topics). An empty group id is a group like any other, as
+// Kafka 4.4 answers it.
 // Key type 1 (transaction): COORDINATOR_NOT_AVAILABLE until transactions
 // exist. Key type 2 (share) and others: INVALID_REQUEST.
 // v0-3 carry one key; v4+ a batch (coordinator_keys), each answered on its own.
+// Error messages as KafkaApis sets them: v1-3 Errors.message() ("NONE" on
+// success, the error's default message otherwise); v4+ never set, so "" (the
+// field's default) for every key.
 
 import { FindCoordinatorRequest, FindCoordinatorResponse } from "../protocol/messages/find-coordinator.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -27,7 +30,9 @@ interface Found {
   errorMessage: string | null;
 }
 
+/** Errors.message() of the errors answered here (v1-3) */
 const MESSAGES: Record<number, string> = {
+  [ErrorCode.NONE]: "NONE",
   [ErrorCode.COORDINATOR_NOT_AVAILABLE]: "The coordinator is not available.",
   [ErrorCode.INVALID_REQUEST]: "This most likely occurs because of a request being malformed by the client library or the message was sent to an incompatible broker. See the broker logs for more details.",
 };
@@ -40,7 +45,6 @@ function find(key: string, keyType: number, ctx: RequestContext): Found {
   const { broker } = ctx;
   if (keyType === 1) return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   if (keyType !== 0) return notFound(ErrorCode.INVALID_REQUEST);
-  if (key === "") return notFound(ErrorCode.INVALID_REQUEST);
   try {
     broker.groups.ensureOffsetsTopic();
   } catch (e) {
@@ -48,7 +52,7 @@ function find(key: string, keyType: number, ctx: RequestContext): Found {
     return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   }
   const a = broker.advertisedFor(ctx.session.listenerName);
-  return { nodeId: broker.nodeId, host: a.host, port: a.port, errorCode: ErrorCode.NONE, errorMessage: null };
+  return { nodeId: broker.nodeId, host: a.host, port: a.port, errorCode: ErrorCode.NONE, errorMessage: MESSAGES[ErrorCode.NONE]! };
 }
 
 export const findCoordinator = defineHandler({
@@ -70,7 +74,7 @@ export const findCoordinator = defineHandler({
       nodeId: 0,
       host: "",
       port: 0,
-      coordinators: req.coordinatorKeys.map((key) => ({ key, ...find(key, req.keyType, ctx) })),
+      coordinators: req.coordinatorKeys.map((key) => ({ key, ...find(key, req.keyType, ctx), errorMessage: "" })),
     };
   },
 });
