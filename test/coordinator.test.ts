@@ -823,6 +823,25 @@ describe("committed offsets", () => {
     expect(await commit(c, "no-such", [["orders", 0, 1]], { generation: 1, memberId: "m", v: 8 })).toEqual([["orders", 0, E.ILLEGAL_GENERATION]]);
   }, 10_000);
 
+  test("the empty group id: OffsetCommit, OffsetFetch, DescribeGroups and DeleteGroups take it (as Kafka, for backwards compatibility); the membership APIs are INVALID_GROUP_ID", async () => {
+    const k = await ready();
+    const c = new Client(k);
+    expect(await commit(c, "", [["orders", 0, 3]])).toEqual([["orders", 0, E.NONE]]);
+    expect(await fetchOffsets(c, "")).toEqual({ errorCode: E.NONE, offsets: [["orders", 0, 3]] });
+    const d = await describe1(c, "");
+    expect([d.errorCode, d.groupId, d.groupState]).toEqual([E.NONE, "", "Empty"]);
+    expect((await listGroups(c)).groups.map((g: Msg) => g.groupId)).toEqual([""]);
+    expect((await join(c, "", { v: 3 })).errorCode).toBe(24);
+    expect(await heartbeat(c, "", 1, "m")).toBe(24);
+    expect((await sync(c, "", 1, "m")).errorCode).toBe(24);
+    expect((await leave(c, "", [{ memberId: "m" }])).errorCode).toBe(24);
+    const od = await c.call(OffsetDeleteRequest, OffsetDeleteResponse, 0, { groupId: "", topics: [{ name: "orders", partitions: [{ partitionIndex: 0 }] }] });
+    expect(od.errorCode).toBe(24);
+    expect(await deleteGroups(c, [""])).toEqual([E.NONE]);
+    expect(await fetchOffsets(c, "")).toEqual({ errorCode: E.NONE, offsets: [] });
+    expect(await deleteGroups(c, [""])).toEqual([E.GROUP_ID_NOT_FOUND]);
+  }, 10_000);
+
   test("OffsetFetch with null topics answers every committed partition (v7 and v8)", async () => {
     const k = await ready();
     const c = new Client(k);
@@ -937,7 +956,7 @@ describe("DescribeGroups, ListGroups, DeleteGroups", () => {
     const k = await ready();
     const [a] = await formGroup(k, "del", 1);
     await commit(a!.client, "del", [["orders", 0, 5]], { generation: 1, memberId: a!.id });
-    expect(await deleteGroups(admin, ["del", "nope", ""])).toEqual([E.NON_EMPTY_GROUP, E.GROUP_ID_NOT_FOUND, 24]);
+    expect(await deleteGroups(admin, ["del", "nope", ""])).toEqual([E.NON_EMPTY_GROUP, E.GROUP_ID_NOT_FOUND, E.GROUP_ID_NOT_FOUND]);
     expect((await leave(a!.client, "del", [{ memberId: a!.id }])).errorCode).toBe(E.NONE);
     expect((await describe1(admin, "del")).groupState).toBe("Empty");
     expect(await deleteGroups(admin, ["del"])).toEqual([E.NONE]);

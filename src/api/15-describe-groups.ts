@@ -1,7 +1,8 @@
 // DescribeGroups (key 15), v0-5 as Kafka 4.4 serves them (its v6 adds
 // GROUP_ID_NOT_FOUND and a message; we define v0-5). A group this broker does
 // not know is described as Dead with no error, as Kafka does below v6; an
-// empty group id gets INVALID_GROUP_ID. Member metadata is given only while
+// empty group id is a group like any other (Kafka keeps it for backwards
+// compatibility: OffsetCommit may make a group ""). Member metadata is given only while
 // the group is Stable (Kafka's describeNoMetadata otherwise). From v3 the
 // authorized operations are given when asked: with no authorizer every group
 // operation (READ, DELETE, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS).
@@ -29,7 +30,6 @@ export const describeGroups = defineHandler({
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((groupId) => {
-        if (groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID, groupId, groupState: "", protocolType: "", protocolData: "", members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED };
         const g = broker.groups.describeGroup(groupId);
         return { ...g, authorizedOperations: g.errorCode === ErrorCode.NONE ? ops : OPERATIONS_NOT_REQUESTED };
       }),

@@ -1,7 +1,8 @@
 // DeleteGroups (key 42), v0-2 as Kafka 4.4 serves them: an Empty group is
 // deleted with its committed offsets (tombstones for each offset, then for the
 // group, in __consumer_offsets). A group with members: NON_EMPTY_GROUP; one
-// this broker does not know: GROUP_ID_NOT_FOUND; "": INVALID_GROUP_ID.
+// this broker does not know: GROUP_ID_NOT_FOUND. "" is a group id like any
+// other (as Kafka keeps it for backwards compatibility).
 
 import { DeleteGroupsRequest, DeleteGroupsResponse } from "../protocol/messages/delete-groups.ts";
 import { defineHandler, type HandlerResult } from "./handler.ts";

@@ -1029,7 +1029,6 @@ export class GroupCoordinator implements Service {
   }
 
   deleteGroup(groupId: string): number {
-    if (groupId === "") return ErrorCode.INVALID_GROUP_ID;
     const st = this.status(groupId);
     if (st !== ErrorCode.NONE) return st;
     const g = this.groups.get(groupId);
@@ -1070,7 +1069,7 @@ export class GroupCoordinator implements Service {
    */
   commitOffsets(req: CommitRequest, apiVersion: number): { errorCode: number } | { topics: { name: string; partitions: PartitionResult[] }[] } {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE };
-    if (req.groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID };
+    // "" is a group id here, as Kafka keeps it for backwards compatibility (so are OffsetFetch, DescribeGroups and DeleteGroups)
     const st = this.status(req.groupId);
     if (st !== ErrorCode.NONE) return { errorCode: st };
     let g = this.groups.get(req.groupId);
