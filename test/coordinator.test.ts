@@ -637,7 +637,16 @@ describe("rebalances", () => {
     const d = await describe1(admin, "gl");
     expect([d.groupState, d.members]).toEqual(["Empty", []]);
     expect(k.broker.groups.group("gl")?.generationId).toBe(3);
-    expect((await leave(admin, "no-such-group", [{ memberId: "x" }])).errorCode).toBe(E.UNKNOWN_MEMBER_ID);
+    // a group nobody knows: v3+ answers each member UNKNOWN_MEMBER_ID, v0-2 the top-level error
+    const unknown = await leave(admin, "no-such-group", [{ memberId: "x" }, { memberId: "", groupInstanceId: "i" }], 3);
+    expect([unknown.errorCode, unknown.members.map((m: Msg) => [m.memberId, m.groupInstanceId, m.errorCode])]).toEqual([
+      E.NONE,
+      [
+        ["x", null, E.UNKNOWN_MEMBER_ID],
+        ["", "i", E.UNKNOWN_MEMBER_ID],
+      ],
+    ]);
+    expect((await leave(admin, "no-such-group", [{ memberId: "x" }], 0)).errorCode).toBe(E.UNKNOWN_MEMBER_ID);
   }, 10_000);
 
   test("SyncGroup: the wrong generation is ILLEGAL_GENERATION, an unknown member UNKNOWN_MEMBER_ID, during PreparingRebalance REBALANCE_IN_PROGRESS", async () => {

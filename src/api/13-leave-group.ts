@@ -3,6 +3,8 @@
 // versions. v3+ leave a batch of members by identity, each with its own error
 // (an empty member id with a group.instance.id removes that static member, as
 // an admin does); v5 adds a reason, which is logged. A rebalance starts at once.
+// For a group this broker does not know every member is UNKNOWN_MEMBER_ID
+// (v3+: per member, no top-level error; v0-2: the top-level error).
 
 import { LeaveGroupRequest, LeaveGroupResponse } from "../protocol/messages/leave-group.ts";
 import { ErrorCode } from "../protocol/errors.ts";

@@ -935,7 +935,8 @@ export class GroupCoordinator implements Service {
     const st = this.status(groupId);
     if (st !== ErrorCode.NONE) return fail(st);
     const g = this.groups.get(groupId);
-    if (!g) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    // a group this broker does not know: every member is unknown (GroupCoordinatorService's answer to the group's absence)
+    if (!g) return { errorCode: ErrorCode.NONE, members: members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
     if (g.is("Dead")) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     const out: LeaveResult["members"] = [];
     let left = 0;
