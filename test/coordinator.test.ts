@@ -973,6 +973,13 @@ describe("DescribeGroups, ListGroups, DeleteGroups", () => {
     expect((await describe1(admin, "del")).groupState).toBe("Dead");
     expect((await listGroups(admin)).groups).toEqual([]);
     expect(await deleteGroups(admin, ["del"])).toEqual([E.GROUP_ID_NOT_FOUND]);
+    // a name listed twice is answered once
+    await commit(admin, "del-twice", [["orders", 0, 1]]);
+    const twice = await admin.call(DeleteGroupsRequest, DeleteGroupsResponse, 2, { groupsNames: ["del-twice", "nope", "del-twice"] });
+    expect(twice.results.map((r: Msg) => [r.groupId, r.errorCode])).toEqual([
+      ["del-twice", E.NONE],
+      ["nope", E.GROUP_ID_NOT_FOUND],
+    ]);
     // tombstones: the offset, then the group
     const recs = allRecords(k, "del").slice(-2);
     expect(recs.map((r) => [r.keyVersion, r.value === null])).toEqual([

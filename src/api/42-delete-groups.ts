@@ -2,7 +2,8 @@
 // deleted with its committed offsets (tombstones for each offset, then for the
 // group, in __consumer_offsets). A group with members: NON_EMPTY_GROUP; one
 // this broker does not know: GROUP_ID_NOT_FOUND. "" is a group id like any
-// other (as Kafka keeps it for backwards compatibility).
+// other (as Kafka keeps it for backwards compatibility). A name listed twice
+// is answered once (KafkaApis takes the distinct names), in request order.
 
 import { DeleteGroupsRequest, DeleteGroupsResponse } from "../protocol/messages/delete-groups.ts";
 import { defineHandler, type HandlerResult } from "./handler.ts";
@@ -18,6 +19,7 @@ export const deleteGroups = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   handle(req, { broker }): HandlerResult<Response> {
-    return { throttleTimeMs: 0, results: req.groupsNames.map((groupId) => ({ groupId, errorCode: broker.groups.deleteGroup(groupId) })) };
+    const names = [...new Set(req.groupsNames)];
+    return { throttleTimeMs: 0, results: names.map((groupId) => ({ groupId, errorCode: broker.groups.deleteGroup(groupId) })) };
   },
 });
