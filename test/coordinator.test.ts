@@ -897,12 +897,23 @@ describe("committed offsets", () => {
     expect(await del("od", [["orders", [0, 2]], ["nope", [0]]])).toEqual({
       errorCode: E.NONE,
       partitions: [
+        ["nope", 0, E.UNKNOWN_TOPIC_OR_PARTITION],
         ["orders", 0, E.NONE],
         ["orders", 2, E.NONE],
-        ["nope", 0, E.UNKNOWN_TOPIC_OR_PARTITION],
       ],
     });
     expect((await fetchOffsets(c, "od")).offsets).toEqual([["events", 0, 3], ["orders", 1, 2]]);
+    // a partition beyond the topic's: refused first, as KafkaApis lists them, then the coordinator's answers by topic
+    expect(await del("od", [["events", [5, 0]], ["nope", [1]], ["orders", [1]]])).toEqual({
+      errorCode: E.NONE,
+      partitions: [
+        ["events", 5, E.UNKNOWN_TOPIC_OR_PARTITION],
+        ["events", 0, E.NONE],
+        ["nope", 1, E.UNKNOWN_TOPIC_OR_PARTITION],
+        ["orders", 1, E.NONE],
+      ],
+    });
+    expect((await fetchOffsets(c, "od")).offsets).toEqual([]);
     expect(await del("no-such-group", [["orders", [0]]])).toEqual({ errorCode: E.GROUP_ID_NOT_FOUND, partitions: [] });
     // a Stable consumer group subscribed to orders only
     const [m] = await formGroup(k, "od-active", 1, { protocols: [["range", subscription(["orders"])]] });
