@@ -36,6 +36,17 @@ import { ElectLeadersRequest, ElectLeadersResponse } from "../src/protocol/messa
 import { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from "../src/protocol/messages/alter-partition-reassignments.ts";
 import { ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse } from "../src/protocol/messages/list-partition-reassignments.ts";
 import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "../src/protocol/messages/describe-topic-partitions.ts";
+import { DeleteGroupsRequest, DeleteGroupsResponse } from "../src/protocol/messages/delete-groups.ts";
+import { DescribeGroupsRequest, DescribeGroupsResponse } from "../src/protocol/messages/describe-groups.ts";
+import { FindCoordinatorRequest, FindCoordinatorResponse } from "../src/protocol/messages/find-coordinator.ts";
+import { HeartbeatRequest, HeartbeatResponse } from "../src/protocol/messages/heartbeat.ts";
+import { JoinGroupRequest, JoinGroupResponse } from "../src/protocol/messages/join-group.ts";
+import { LeaveGroupRequest, LeaveGroupResponse } from "../src/protocol/messages/leave-group.ts";
+import { ListGroupsRequest, ListGroupsResponse } from "../src/protocol/messages/list-groups.ts";
+import { OffsetCommitRequest, OffsetCommitResponse } from "../src/protocol/messages/offset-commit.ts";
+import { OffsetDeleteRequest, OffsetDeleteResponse } from "../src/protocol/messages/offset-delete.ts";
+import { OffsetFetchRequest, OffsetFetchResponse } from "../src/protocol/messages/offset-fetch.ts";
+import { SyncGroupRequest, SyncGroupResponse } from "../src/protocol/messages/sync-group.ts";
 import { FetchRequest, FetchResponse } from "../src/protocol/messages/fetch.ts";
 import { InitProducerIdRequest, InitProducerIdResponse } from "../src/protocol/messages/init-producer-id.ts";
 import { ListOffsetsRequest, ListOffsetsResponse } from "../src/protocol/messages/list-offsets.ts";
@@ -123,6 +134,12 @@ const KNOWN: Known[] = [
       "deliberate: our Metadata answers an auto-created topic as ready at once; Kafka (KRaft) answers UNKNOWN_TOPIC_OR_PARTITION or LEADER_NOT_AVAILABLE until the controller has created it",
   },
   {
+    case: /^FindCoordinator v\d+ before __consumer_offsets$/,
+    path: /^(errorCode|errorMessage|nodeId|host)$/,
+    reason:
+      "deliberate: the first FindCoordinator for a group creates __consumer_offsets; Kafka answers COORDINATOR_NOT_AVAILABLE until its controller has created the topic and its partitions have a leader, ours creates it at once and answers with itself (as for auto-created topics)",
+  },
+  {
     case: /^Fetch v\d+ new session$/,
     path: /^sessionId$/,
     reason: "deliberate: we decline fetch sessions (session id 0, every fetch is full); Kafka opens one",
@@ -149,6 +166,8 @@ interface Peer {
   correlationId: number;
   /** this broker's topic ids by name (from Metadata v12) */
   topicIds: Map<string, Uint8Array>;
+  /** the request header's client id (default "differential"): group members are told apart by it */
+  clientId?: string;
 }
 
 type Answer = { closed: true } | { closed: false; body: Msg };
@@ -177,7 +196,7 @@ async function call(peer: Peer, req: MessageDef, res: MessageDef, version: numbe
   const apiKey = req.apiKey!;
   const bodyVersion = Math.min(version, Number(req.validVersions.split("-").pop()));
   const flexible = isFlexible(req, bodyVersion);
-  client.send(requestFrame(apiKey, version, id, "differential", encode(req, bodyVersion, body), flexible));
+  client.send(requestFrame(apiKey, version, id, peer.clientId ?? "differential", encode(req, bodyVersion, body), flexible));
   const frame = await withTimeout(client.readFrame(), CALL_TIMEOUT_MS, `${peer.name} ${req.name} v${version}`);
   if (frame === null) {
     peer.client = null;
@@ -374,7 +393,8 @@ suite("differential: Apache Kafka vs ours", () => {
     const store = MetadataStore.open({ logDir: oursDir, nodeId: 1 });
     store.createTopic(CONFIGS_TOPIC, 1, CONFIGS_SET);
     store.close();
-    const [ref, mine] = await Promise.all([sharedReference(), startKafka(oursDir)]);
+    // the reference's group settings (test/kafka-ref: no initial rebalance delay, one __consumer_offsets partition)
+    const [ref, mine] = await Promise.all([sharedReference(), startKafka(oursDir, ["--override", "group.initial.rebalance.delay.ms=0", "--override", "offsets.topic.num.partitions=1"])]);
     oursProc = mine;
     kafka = peer("kafka", ref.port);
     ours = peer("ours", mine.port);
@@ -1388,4 +1408,451 @@ suite("differential: Apache Kafka vs ours", () => {
     }
     flush();
   }, 600_000);
+
+  // -------------------------------------------------------------------------
+  // consumer groups (classic protocol) and committed offsets
+  //
+  // Member ids are the client id, "-" and a random UUID on both brokers: the UUID is masked, so each
+  // member uses its own client id (its own peer and connection) and the ids stay comparable. Kafka keeps
+  // a group's members (and its groups) in hash maps: lists of members, of groups, DeleteGroups' results
+  // (Kafka 4.4 answers them in no particular order) and the topics of an "every committed offset" fetch
+  // are compared sorted.
+
+  const UUID_TAIL = /-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  function masked(v: unknown): unknown {
+    if (typeof v === "string") return v.replace(UUID_TAIL, "-<uuid>");
+    if (v instanceof Uint8Array) return v;
+    if (Array.isArray(v)) return v.map(masked);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, masked(x)]));
+    return v;
+  }
+  const SORT_KEYS: Record<string, string> = { members: "memberId", groups: "groupId", results: "groupId", topics: "name", partitions: "partitionIndex" };
+  function unorderedSorted(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(unorderedSorted);
+    if (v && typeof v === "object" && !(v instanceof Uint8Array)) {
+      const out: Msg = {};
+      for (const [k, x] of Object.entries(v)) {
+        const key = SORT_KEYS[k];
+        out[k] = key && Array.isArray(x) ? ([...x].map(unorderedSorted) as Msg[]).sort((a, b) => (a[key] < b[key] ? -1 : a[key] > b[key] ? 1 : 0)) : unorderedSorted(x);
+      }
+      return out;
+    }
+    return v;
+  }
+  const norm = (a: Answer, unordered = false): Answer => (a.closed ? a : { closed: false, body: (unordered ? unorderedSorted(masked(a.body)) : masked(a.body)) as Msg });
+  const expectSameGroup = (name: string, k: Answer, o: Answer, unordered = false) => expectSame(name, norm(k, unordered), norm(o, unordered));
+
+  /** A group member: its own connection to each broker, its own client id; what each broker told it. */
+  interface GroupMember {
+    kafka: Peer;
+    ours: Peer;
+    /** per broker: member id and generation */
+    id: Record<Peer["name"], string>;
+    generation: Record<Peer["name"], number>;
+  }
+  const members: GroupMember[] = [];
+  function groupMember(clientId: string): GroupMember {
+    const m: GroupMember = {
+      kafka: { ...peer("kafka", kafka.port), clientId },
+      ours: { ...peer("ours", ours.port), clientId },
+      id: { kafka: "", ours: "" },
+      generation: { kafka: -1, ours: -1 },
+    };
+    members.push(m);
+    return m;
+  }
+  afterAll(() => {
+    for (const m of members) {
+      m.kafka.client?.close();
+      m.ours.client?.close();
+    }
+  });
+
+  /** The same request from one member to both brokers, one after the other (Kafka first). */
+  async function bothAs(m: GroupMember, req: MessageDef, res: MessageDef, version: number, body: (p: Peer) => Msg): Promise<[Answer, Answer]> {
+    const k = await call(m.kafka, req, res, version, body(m.kafka));
+    const o = await call(m.ours, req, res, version, body(m.ours));
+    return [k, o];
+  }
+  const body = (a: Answer): Msg => {
+    if (a.closed) throw new Error("the broker closed the connection");
+    return a.body;
+  };
+
+  /** ConsumerProtocolSubscription v0 of these topics (user data null). */
+  function subscription(topics: string[]): Uint8Array {
+    const parts: number[] = [0, 0, 0, 0, 0, topics.length];
+    for (const t of topics) parts.push(0, t.length, ...new TextEncoder().encode(t));
+    return new Uint8Array([...parts, 0xff, 0xff, 0xff, 0xff]);
+  }
+  const GROUP_TOPIC = "diff-group-offsets";
+
+  function joinBody(groupId: string, memberId: string, o: { instanceId?: string | null; sessionTimeoutMs?: number; protocolType?: string; protocols?: [string, Uint8Array][] } = {}): Msg {
+    return {
+      groupId,
+      sessionTimeoutMs: o.sessionTimeoutMs ?? 30_000,
+      rebalanceTimeoutMs: 10_000,
+      memberId,
+      groupInstanceId: o.instanceId ?? null,
+      protocolType: o.protocolType ?? "consumer",
+      protocols: (o.protocols ?? [["range", subscription([GROUP_TOPIC])]]).map(([name, metadata]) => ({ name, metadata })),
+      reason: null,
+    };
+  }
+
+  /** A new member alone in a new group: JoinGroup v5 (MEMBER_ID_REQUIRED, then with the id), SyncGroup v3 with an assignment; compared on the way. */
+  async function joinAlone(m: GroupMember, groupId: string, what: string): Promise<void> {
+    const [k1, o1] = await bothAs(m, JoinGroupRequest, JoinGroupResponse, 5, () => joinBody(groupId, ""));
+    expectSameGroup(`${what}: JoinGroup v5 new member`, k1, o1);
+    const [k2, o2] = await bothAs(m, JoinGroupRequest, JoinGroupResponse, 5, (p) => joinBody(groupId, body(p.name === "kafka" ? k1 : o1).memberId));
+    expectSameGroup(`${what}: JoinGroup v5 with its id`, k2, o2);
+    for (const [p, a] of [["kafka", k2], ["ours", o2]] as const) {
+      m.id[p] = body(a).memberId;
+      m.generation[p] = body(a).generationId;
+    }
+    const [k3, o3] = await bothAs(m, SyncGroupRequest, SyncGroupResponse, 3, (p) => ({
+      groupId,
+      generationId: m.generation[p.name],
+      memberId: m.id[p.name],
+      groupInstanceId: null,
+      assignments: [{ memberId: m.id[p.name], assignment: new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0]) }],
+    }));
+    expectSameGroup(`${what}: SyncGroup v3 leader`, k3, o3);
+  }
+
+  test("FindCoordinator v0-v6 for groups: before __consumer_offsets exists (a known deviation), then this broker for every group; an empty key", async () => {
+    // Kafka answers COORDINATOR_NOT_AVAILABLE while its controller creates the topic; ours creates it at once
+    const fc = (key: string) => () => ({ key, keyType: 0, coordinatorKeys: [key] });
+    const [k0, o0] = await both(FindCoordinatorRequest, FindCoordinatorResponse, 3, fc("diff-group-first"));
+    expectSame("FindCoordinator v3 before __consumer_offsets", k0, o0);
+    expect(!o0.closed && o0.body.errorCode).toBe(0);
+    // wait (bounded) until Kafka coordinates groups: FindCoordinator answers it and a group of its partition is loaded
+    const deadline = Date.now() + 60_000;
+    for (let backoff = 20; ; backoff = Math.min(backoff * 2, 250)) {
+      const f = await call(kafka, FindCoordinatorRequest, FindCoordinatorResponse, 3, fc("diff-group-first")());
+      const o = f.closed ? null : await call(kafka, OffsetFetchRequest, OffsetFetchResponse, 8, { groups: [{ groupId: "diff-group-first", topics: null }], requireStable: false });
+      if (!f.closed && f.body.errorCode === 0 && o && !o.closed && o.body.groups[0].errorCode === 0) break;
+      if (Date.now() > deadline) throw new Error("Kafka did not become the group coordinator in 60 s");
+      await Bun.sleep(backoff);
+    }
+    for (let v = 0; v <= 6; v++) {
+      const [k, o] = await both(FindCoordinatorRequest, FindCoordinatorResponse, v, () => ({ key: "diff-group", keyType: 0, coordinatorKeys: ["diff-group", "diff-other-group"] }));
+      expectSame(`FindCoordinator v${v} group`, k, o);
+      const [k2, o2] = await both(FindCoordinatorRequest, FindCoordinatorResponse, v, () => ({ key: "", keyType: 0, coordinatorKeys: [""] }));
+      expectSame(`FindCoordinator v${v} empty group id`, k2, o2);
+    }
+    await Promise.all([ensureTopic(kafka, GROUP_TOPIC), ensureTopic(ours, GROUP_TOPIC)]);
+    flush();
+  }, 120_000);
+
+  test("JoinGroup v0-v9 of a new member alone (MEMBER_ID_REQUIRED from v4), SyncGroup v0-v5, Heartbeat v0-v4 (ok, another generation, unknown member, unknown group)", async () => {
+    for (let v = 0; v <= 9; v++) {
+      const groupId = `diff-join-v${v}`;
+      const m = groupMember(`diff-join-v${v}`);
+      let memberId: Record<Peer["name"], string> = { kafka: "", ours: "" };
+      if (v >= 4) {
+        const [k, o] = await bothAs(m, JoinGroupRequest, JoinGroupResponse, v, () => joinBody(groupId, ""));
+        expectSameGroup(`JoinGroup v${v} new member`, k, o);
+        memberId = { kafka: body(k).memberId, ours: body(o).memberId };
+      }
+      const [k, o] = await bothAs(m, JoinGroupRequest, JoinGroupResponse, v, (p) => joinBody(groupId, memberId[p.name]));
+      expectSameGroup(`JoinGroup v${v} join`, k, o);
+      if (k.closed || o.closed) continue;
+      m.id = { kafka: k.body.memberId, ours: o.body.memberId };
+      m.generation = { kafka: k.body.generationId, ours: o.body.generationId };
+      const sv = Math.min(v, 5);
+      const syncBody = (p: Peer) => ({
+        groupId,
+        generationId: m.generation[p.name],
+        memberId: m.id[p.name],
+        groupInstanceId: null,
+        protocolType: "consumer",
+        protocolName: "range",
+        assignments: [{ memberId: m.id[p.name], assignment: new Uint8Array([0, 0, 0, 0, 0, 1, 0, 1, 0x78, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]) }],
+      });
+      const [ks, os] = await bothAs(m, SyncGroupRequest, SyncGroupResponse, sv, syncBody);
+      expectSameGroup(`SyncGroup v${sv} after JoinGroup v${v}`, ks, os);
+      if (v === 9) {
+        // SyncGroup v5: a protocol name that is not the group's
+        const [kx, ox] = await bothAs(m, SyncGroupRequest, SyncGroupResponse, 5, (p) => ({ ...syncBody(p), protocolName: "roundrobin" }));
+        expectSameGroup("SyncGroup v5 another protocol name", kx, ox);
+      }
+      const hv = Math.min(v, 4);
+      const hb = (gen: (p: Peer) => number, id: (p: Peer) => string, g = groupId) => (p: Peer) => ({ groupId: g, generationId: gen(p), memberId: id(p), groupInstanceId: null });
+      const cases: [string, (p: Peer) => Msg][] = [
+        ["ok", hb((p) => m.generation[p.name], (p) => m.id[p.name])],
+        ["another generation", hb((p) => m.generation[p.name] + 1, (p) => m.id[p.name])],
+        ["unknown member", hb((p) => m.generation[p.name], () => "diff-nobody")],
+        ["unknown group", hb((p) => m.generation[p.name], (p) => m.id[p.name], "diff-no-such-group")],
+        ["empty group id", hb((p) => m.generation[p.name], (p) => m.id[p.name], "")],
+      ];
+      for (const [what, b] of cases) {
+        const [kh, oh] = await bothAs(m, HeartbeatRequest, HeartbeatResponse, hv, b);
+        expectSameGroup(`Heartbeat v${hv} ${what} (group of JoinGroup v${v})`, kh, oh);
+      }
+    }
+    flush();
+  }, 180_000);
+
+  test("JoinGroup errors: session timeout out of range, no protocols, no protocol type, empty group id, unknown member id, another protocol; SyncGroup errors", async () => {
+    const m = groupMember("diff-errors");
+    const cases: [string, number, Msg][] = [
+      ["session timeout below the minimum", 5, joinBody("diff-err", "", { sessionTimeoutMs: 10 })],
+      ["session timeout above the maximum", 5, joinBody("diff-err", "", { sessionTimeoutMs: 1_800_001 })],
+      ["no protocols", 5, joinBody("diff-err", "", { protocols: [] })],
+      ["no protocol type", 5, joinBody("diff-err", "", { protocolType: "" })],
+      ["empty group id", 5, joinBody("", "")],
+      ["unknown member id, unknown group", 5, joinBody("diff-err-none", "diff-nobody")],
+      ["unknown member id, v3", 3, joinBody("diff-err-none", "diff-nobody")],
+    ];
+    for (const [what, v, b] of cases) {
+      const [k, o] = await bothAs(m, JoinGroupRequest, JoinGroupResponse, v, () => b);
+      expectSameGroup(`JoinGroup v${v} ${what}`, k, o);
+    }
+    // a group with one member: another protocol type, no common protocol, an unknown member id
+    const a = groupMember("diff-err-a");
+    await joinAlone(a, "diff-err-group", "JoinGroup errors");
+    const more: [string, Msg][] = [
+      ["another protocol type", joinBody("diff-err-group", "", { protocolType: "connect" })],
+      ["no protocol in common", joinBody("diff-err-group", "", { protocols: [["roundrobin", subscription([GROUP_TOPIC])]] })],
+      ["unknown member id", joinBody("diff-err-group", "diff-nobody")],
+    ];
+    for (const [what, b] of more) {
+      const [k, o] = await bothAs(m, JoinGroupRequest, JoinGroupResponse, 5, () => b);
+      expectSameGroup(`JoinGroup v5 ${what}`, k, o);
+    }
+    const sync = (groupId: string, gen: (p: Peer) => number, id: (p: Peer) => string) => (p: Peer) => ({ groupId, generationId: gen(p), memberId: id(p), groupInstanceId: null, assignments: [] });
+    const syncs: [string, (p: Peer) => Msg][] = [
+      ["unknown group", sync("diff-no-such-group", () => 1, () => "diff-nobody")],
+      ["unknown member", sync("diff-err-group", () => 1, () => "diff-nobody")],
+      ["another generation", sync("diff-err-group", (p) => a.generation[p.name] + 1, (p) => a.id[p.name])],
+      ["empty group id", sync("", () => 1, () => "x")],
+    ];
+    for (const [what, b] of syncs) {
+      const [k, o] = await bothAs(a, SyncGroupRequest, SyncGroupResponse, 3, b);
+      expectSameGroup(`SyncGroup v3 ${what}`, k, o);
+    }
+    flush();
+  }, 120_000);
+
+  test("two members: the new one waits for the leader to rejoin (Heartbeat REBALANCE_IN_PROGRESS), the leader sees both; a static member rejoining replaces itself without a rebalance", async () => {
+    const groupId = "diff-pair";
+    const a = groupMember("diff-pair-a");
+    const b = groupMember("diff-pair-b");
+    await joinAlone(a, groupId, "pair");
+    // b: MEMBER_ID_REQUIRED, then its join is parked on both until a rejoins
+    const [kb1, ob1] = await bothAs(b, JoinGroupRequest, JoinGroupResponse, 7, () => joinBody(groupId, ""));
+    expectSameGroup("JoinGroup v7 second member, new", kb1, ob1);
+    const parked = {
+      kafka: call(b.kafka, JoinGroupRequest, JoinGroupResponse, 7, joinBody(groupId, body(kb1).memberId)),
+      ours: call(b.ours, JoinGroupRequest, JoinGroupResponse, 7, joinBody(groupId, body(ob1).memberId)),
+    };
+    // b's JoinGroup came on its own connection: wait (bounded) until each broker has started the rebalance
+    for (const p of [kafka, ours]) {
+      const deadline = Date.now() + CALL_TIMEOUT_MS;
+      for (;;) {
+        const d = await call(p, DescribeGroupsRequest, DescribeGroupsResponse, 5, { groups: [groupId], includeAuthorizedOperations: false });
+        if (!d.closed && d.body.groups[0].groupState === "PreparingRebalance") break;
+        if (Date.now() > deadline) throw new Error(`${p.name}: ${groupId} not rebalancing after the second member's JoinGroup`);
+        await Bun.sleep(10);
+      }
+    }
+    const [kh, oh] = await bothAs(a, HeartbeatRequest, HeartbeatResponse, 4, (p) => ({ groupId, generationId: a.generation[p.name], memberId: a.id[p.name], groupInstanceId: null }));
+    expectSameGroup("Heartbeat v4 during a rebalance", kh, oh);
+    const [kd, od] = await both(DescribeGroupsRequest, DescribeGroupsResponse, 5, () => ({ groups: [groupId], includeAuthorizedOperations: false }));
+    expectSameGroup("DescribeGroups v5 during a rebalance", kd, od, true);
+    const [ka, oa] = await bothAs(a, JoinGroupRequest, JoinGroupResponse, 7, (p) => joinBody(groupId, a.id[p.name]));
+    expectSameGroup("JoinGroup v7 the leader rejoins", ka, oa, true);
+    const [kb, ob] = [await withTimeout(parked.kafka, CALL_TIMEOUT_MS, "kafka parked join"), await withTimeout(parked.ours, CALL_TIMEOUT_MS, "ours parked join")];
+    expectSameGroup("JoinGroup v7 the parked member", kb, ob, true);
+    for (const [m, k, o] of [[a, ka, oa], [b, kb, ob]] as const) {
+      m.id = { kafka: body(k).memberId, ours: body(o).memberId };
+      m.generation = { kafka: body(k).generationId, ours: body(o).generationId };
+    }
+    // SyncGroup: the follower is parked until the leader's assignment, each gets its own
+    const syncB = {
+      kafka: call(b.kafka, SyncGroupRequest, SyncGroupResponse, 5, { groupId, generationId: b.generation.kafka, memberId: b.id.kafka, groupInstanceId: null, protocolType: "consumer", protocolName: "range", assignments: [] }),
+      ours: call(b.ours, SyncGroupRequest, SyncGroupResponse, 5, { groupId, generationId: b.generation.ours, memberId: b.id.ours, groupInstanceId: null, protocolType: "consumer", protocolName: "range", assignments: [] }),
+    };
+    const [ks, os] = await bothAs(a, SyncGroupRequest, SyncGroupResponse, 5, (p) => ({
+      groupId,
+      generationId: a.generation[p.name],
+      memberId: a.id[p.name],
+      groupInstanceId: null,
+      protocolType: "consumer",
+      protocolName: "range",
+      assignments: [
+        { memberId: a.id[p.name], assignment: new TextEncoder().encode("for a") },
+        { memberId: b.id[p.name], assignment: new TextEncoder().encode("for b") },
+      ],
+    }));
+    expectSameGroup("SyncGroup v5 leader of two", ks, os);
+    expectSameGroup("SyncGroup v5 follower", await withTimeout(syncB.kafka, CALL_TIMEOUT_MS, "kafka parked sync"), await withTimeout(syncB.ours, CALL_TIMEOUT_MS, "ours parked sync"));
+    const [kd2, od2] = await both(DescribeGroupsRequest, DescribeGroupsResponse, 5, () => ({ groups: [groupId], includeAuthorizedOperations: false }));
+    expectSameGroup("DescribeGroups v5 two members, Stable", kd2, od2, true);
+
+    // static membership: s joins with an instance id (no MEMBER_ID_REQUIRED), then again without its member id
+    const s = groupMember("diff-static");
+    const s2 = groupMember("diff-static-again");
+    const [kj, oj] = await bothAs(s, JoinGroupRequest, JoinGroupResponse, 9, () => joinBody("diff-static", "", { instanceId: "inst-1" }));
+    expectSameGroup("JoinGroup v9 static member", kj, oj);
+    s.id = { kafka: body(kj).memberId, ours: body(oj).memberId };
+    s.generation = { kafka: body(kj).generationId, ours: body(oj).generationId };
+    const [kss, oss] = await bothAs(s, SyncGroupRequest, SyncGroupResponse, 5, (p) => ({
+      groupId: "diff-static",
+      generationId: s.generation[p.name],
+      memberId: s.id[p.name],
+      groupInstanceId: "inst-1",
+      protocolType: "consumer",
+      protocolName: "range",
+      assignments: [{ memberId: s.id[p.name], assignment: new TextEncoder().encode("static") }],
+    }));
+    expectSameGroup("SyncGroup v5 static leader", kss, oss);
+    for (const v of [5, 9]) {
+      const [kr, or] = await bothAs(s2, JoinGroupRequest, JoinGroupResponse, v, () => joinBody("diff-static", "", { instanceId: "inst-1" }));
+      expectSameGroup(`JoinGroup v${v} static member rejoins without its id`, kr, or, true);
+      const [kf, of] = await bothAs(s, HeartbeatRequest, HeartbeatResponse, 4, (p) => ({ groupId: "diff-static", generationId: s.generation[p.name], memberId: s.id[p.name], groupInstanceId: "inst-1" }));
+      expectSameGroup(`Heartbeat v4 the replaced static member (after JoinGroup v${v})`, kf, of);
+      s.id = { kafka: body(kr).memberId, ours: body(or).memberId };
+    }
+    flush();
+  }, 120_000);
+
+  test("OffsetCommit v2-v9 and OffsetFetch v1-v9: a group with no members, a member's commit, another generation or member, unknown partitions and groups", async () => {
+    const m = groupMember("diff-offsets-member");
+    await joinAlone(m, "diff-offsets-group", "offsets");
+    const commit = (groupId: string, generation: (p: Peer) => number, memberId: (p: Peer) => string, offset: number, partitions = [0]) => (p: Peer) => ({
+      groupId,
+      generationIdOrMemberEpoch: generation(p),
+      memberId: memberId(p),
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      topics: [{ name: GROUP_TOPIC, partitions: partitions.map((partitionIndex) => ({ partitionIndex, committedOffset: offset, committedLeaderEpoch: 0, commitTimestamp: -1, committedMetadata: `meta ${offset}` })) }],
+    });
+    for (let v = 2; v <= 9; v++) {
+      const cases: [string, (p: Peer) => Msg][] = [
+        ["no members, generation -1", commit("diff-simple", () => -1, () => "", 100 + v)],
+        ["the member", commit("diff-offsets-group", (p) => m.generation[p.name], (p) => m.id[p.name], 200 + v)],
+        ["another generation", commit("diff-offsets-group", (p) => m.generation[p.name] + 1, (p) => m.id[p.name], 1)],
+        ["unknown member", commit("diff-offsets-group", (p) => m.generation[p.name], () => "diff-nobody", 1)],
+        ["from outside a group with members", commit("diff-offsets-group", () => -1, () => "", 1)],
+        ["a generation for a group that does not exist", commit("diff-no-such-group", () => 1, () => "diff-nobody", 1)],
+        ["an unknown partition and a known one", commit("diff-simple", () => -1, () => "", 300 + v, [5, 0])],
+        ["empty group id", commit("", () => -1, () => "", 1)],
+      ];
+      for (const [what, b] of cases) {
+        const [k, o] = await both(OffsetCommitRequest, OffsetCommitResponse, v, b);
+        expectSameGroup(`OffsetCommit v${v} ${what}`, k, o);
+      }
+      const [k, o] = await both(OffsetCommitRequest, OffsetCommitResponse, v, () => ({
+        groupId: "diff-simple",
+        generationIdOrMemberEpoch: -1,
+        memberId: "",
+        groupInstanceId: null,
+        retentionTimeMs: -1,
+        topics: [{ name: "diff-no-such-topic", partitions: [{ partitionIndex: 0, committedOffset: 1, committedLeaderEpoch: 0, commitTimestamp: -1, committedMetadata: null }] }],
+      }));
+      expectSameGroup(`OffsetCommit v${v} unknown topic`, k, o);
+    }
+    for (let v = 1; v <= 9; v++) {
+      const one = (groupId: string, topics: Msg[] | null) => () => ({ groupId, topics, groups: [{ groupId, memberId: null, memberEpoch: -1, topics }], requireStable: false });
+      const named = [{ name: GROUP_TOPIC, partitionIndexes: [0, 5] }, { name: "diff-no-such-topic", partitionIndexes: [0] }];
+      const cases: [string, () => Msg, boolean?][] = [
+        ["named partitions, no members", one("diff-simple", named)],
+        ["named partitions, a member's group", one("diff-offsets-group", named)],
+        ["a group nobody committed for", one("diff-never", named)],
+        ["empty group id", one("", named)],
+      ];
+      if (v >= 2) {
+        cases.push(["every committed partition (null)", one("diff-simple", null), true]);
+        cases.push(["every committed partition of a group with none", one("diff-never", null), true]);
+      }
+      if (v >= 8) {
+        cases.push([
+          "several groups",
+          () => ({
+            groups: ["diff-simple", "diff-offsets-group", "diff-never"].map((groupId) => ({ groupId, memberId: null, memberEpoch: -1, topics: groupId === "diff-never" ? named : null })),
+            requireStable: true,
+          }),
+          true,
+        ]);
+      }
+      for (const [what, b, unordered] of cases) {
+        const [k, o] = await both(OffsetFetchRequest, OffsetFetchResponse, v, b);
+        expectSameGroup(`OffsetFetch v${v} ${what}`, k, o, unordered);
+      }
+    }
+    flush();
+  }, 180_000);
+
+  test("DescribeGroups v0-v5 and ListGroups v0-v5: Stable, Empty, unknown and empty group ids; states and types filters", async () => {
+    for (let v = 0; v <= 5; v++) {
+      for (const ops of v >= 3 ? [false, true] : [false]) {
+        const [k, o] = await both(DescribeGroupsRequest, DescribeGroupsResponse, v, () => ({ groups: ["diff-offsets-group", "diff-simple", "diff-no-such-group", ""], includeAuthorizedOperations: ops }));
+        expectSameGroup(`DescribeGroups v${v}${ops ? " with authorized operations" : ""}`, k, o, true);
+      }
+    }
+    for (let v = 0; v <= 5; v++) {
+      const filters: [string, string[], string[]][] = [["all", [], []]];
+      if (v >= 4) filters.push(["Stable", ["Stable"], []], ["empty and stable, any case", ["empty", "STABLE"], []], ["an unknown state", ["Nope"], []]);
+      if (v >= 5) filters.push(["classic", [], ["classic"]], ["consumer type", [], ["consumer"]], ["Empty classic", ["Empty"], ["Classic"]]);
+      for (const [what, statesFilter, typesFilter] of filters) {
+        const [k, o] = await both(ListGroupsRequest, ListGroupsResponse, v, () => ({ statesFilter, typesFilter }));
+        expectSameGroup(`ListGroups v${v} ${what}`, k, o, true);
+      }
+    }
+    flush();
+  }, 120_000);
+
+  test("LeaveGroup v0-v5, DeleteGroups v0-v2 (with members, emptied, unknown, empty id), OffsetDelete v0", async () => {
+    // OffsetDelete: a Stable consumer group subscribed to the topic, an unknown topic, an unknown group
+    const del = (groupId: string, topics: [string, number[]][]) => () => ({ groupId, topics: topics.map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex })) })) });
+    const deletes: [string, () => Msg][] = [
+      ["a topic the Stable group subscribes to", del("diff-offsets-group", [[GROUP_TOPIC, [0]]])],
+      ["an unknown topic", del("diff-simple", [["diff-no-such-topic", [0]]])],
+      ["an unknown group", del("diff-no-such-group", [[GROUP_TOPIC, [0]]])],
+      ["a group with no members", del("diff-simple", [[GROUP_TOPIC, [0, 5]]])],
+      ["empty group id", del("", [[GROUP_TOPIC, [0]]])],
+    ];
+    for (const [what, b] of deletes) {
+      const [k, o] = await both(OffsetDeleteRequest, OffsetDeleteResponse, 0, b);
+      expectSameGroup(`OffsetDelete v0 ${what}`, k, o);
+    }
+    const [kf, of] = await both(OffsetFetchRequest, OffsetFetchResponse, 8, () => ({ groups: [{ groupId: "diff-simple", topics: null }], requireStable: false }));
+    expectSameGroup("OffsetFetch v8 after OffsetDelete", kf, of, true);
+
+    for (let v = 0; v <= 5; v++) {
+      const groupId = `diff-leave-v${v}`;
+      const m = groupMember(`diff-leave-v${v}`);
+      await joinAlone(m, groupId, `leave v${v}`);
+      const leave = (g: string, ids: (p: Peer) => string[]) => (p: Peer) => ({ groupId: g, memberId: ids(p)[0] ?? "", members: ids(p).map((memberId) => ({ memberId, groupInstanceId: null, reason: "differential" })) });
+      const [kd, od] = await both(DeleteGroupsRequest, DeleteGroupsResponse, Math.min(v, 2), () => ({ groupsNames: [groupId] }));
+      expectSameGroup(`DeleteGroups v${Math.min(v, 2)} a group with a member`, kd, od);
+      const cases: [string, (p: Peer) => Msg][] = [
+        ["unknown group", leave("diff-no-such-group", () => ["diff-nobody"])],
+        ["unknown member", leave(groupId, () => ["diff-nobody"])],
+        ["empty group id", leave("", () => ["diff-nobody"])],
+        [v >= 3 ? "the member and an unknown one" : "the member", leave(groupId, (p) => (v >= 3 ? [m.id[p.name], "diff-nobody"] : [m.id[p.name]]))],
+        ["the member again", leave(groupId, (p) => [m.id[p.name]])],
+      ];
+      for (const [what, b] of cases) {
+        const [k, o] = await bothAs(m, LeaveGroupRequest, LeaveGroupResponse, v, b);
+        expectSameGroup(`LeaveGroup v${v} ${what}`, k, o);
+      }
+      const [kg, og] = await both(DescribeGroupsRequest, DescribeGroupsResponse, 5, () => ({ groups: [groupId], includeAuthorizedOperations: false }));
+      expectSameGroup(`DescribeGroups v5 after LeaveGroup v${v}`, kg, og);
+    }
+    for (let v = 0; v <= 2; v++) {
+      const [k, o] = await both(DeleteGroupsRequest, DeleteGroupsResponse, v, () => ({ groupsNames: [`diff-leave-v${v}`, "diff-no-such-group", "", `diff-leave-v${v}`] }));
+      expectSameGroup(`DeleteGroups v${v} emptied, unknown, empty id, twice`, k, o, true);
+    }
+    // the simple group with its offsets, then what is left of it
+    const [k, o] = await both(DeleteGroupsRequest, DeleteGroupsResponse, 2, () => ({ groupsNames: ["diff-simple"] }));
+    expectSameGroup("DeleteGroups v2 a group with offsets and no members", k, o);
+    const [k2, o2] = await both(OffsetFetchRequest, OffsetFetchResponse, 8, () => ({ groups: [{ groupId: "diff-simple", topics: null }], requireStable: false }));
+    expectSameGroup("OffsetFetch v8 after DeleteGroups", k2, o2);
+    const [k3, o3] = await both(DescribeGroupsRequest, DescribeGroupsResponse, 5, () => ({ groups: ["diff-simple"], includeAuthorizedOperations: false }));
+    expectSameGroup("DescribeGroups v5 after DeleteGroups", k3, o3);
+    flush();
+  }, 180_000);
 });
