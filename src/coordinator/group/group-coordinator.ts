@@ -311,7 +311,7 @@ export class GroupCoordinator implements Service {
   }
 
   private groupFromRecord(groupId: string, v: GroupMetadata): ClassicGroup {
-    const g = new ClassicGroup(groupId, this.now);
+    const g = new ClassicGroup(groupId, () => this.now());
     g.state = v.members.length === 0 ? "Empty" : "Stable";
     g.generationId = v.generation;
     g.protocolType = v.protocolType === "" ? null : v.protocolType;
@@ -434,7 +434,7 @@ export class GroupCoordinator implements Service {
   private getOrCreateGroup(groupId: string): ClassicGroup {
     let g = this.groups.get(groupId);
     if (!g) {
-      g = new ClassicGroup(groupId, this.now);
+      g = new ClassicGroup(groupId, () => this.now());
       this.groups.set(groupId, g);
     }
     return g;
