@@ -226,14 +226,15 @@ export class Storage {
           renameSync(dir, stray);
           onDisk = null;
         }
+        const start = this.checkpointedStarts.get(t.name)?.get(p.partition);
         const part = Partition.open(dir, t.name, p, {
           segmentBytes: tc.segmentBytes,
           indexIntervalBytes: tc.indexIntervalBytes,
           topicId: t.id,
           topicIdOnDisk: onDisk,
+          logStartOffset: start,
           warn: this.warn,
         });
-        const start = this.checkpointedStarts.get(t.name)?.get(p.partition);
         if (start !== undefined) part.restoreLogStartOffset(start);
         parts[p.partition] = part;
       } catch (e) {

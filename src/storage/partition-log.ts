@@ -2,12 +2,14 @@
 //   <20-digit base offset>.log        record batches, back to back, as produced
 //   <base>.index, <base>.timeindex    sparse offset and time indexes
 //   partition.metadata                the topic id
+//   (<offset>.snapshot, the producer state, is the partition's: partition.ts)
 // The same code serves the KRaft metadata log (__cluster_metadata-0), which
 // checks every CRC on open and fsyncs each append.
 //
 // Batches are never decoded on the hot path. Opening scans batch headers only
 // (each goes to the caller's onBatch, so producer state can be rebuilt without
-// a second scan) and keeps a compact in-memory index of them, which is what
+// a second scan; onSegment hears of each segment before its batches, onRoll
+// of each roll, where the caller writes producer snapshots) and keeps a compact in-memory index of them, which is what
 // reads use; the .index/.timeindex files are written from it when a segment
 // rolls or the log closes, for Kafka's tools. The scan checks lengths, magic
 // and offset order everywhere and the CRC of the last batch (where a crash
@@ -50,6 +52,12 @@ export interface PartitionLogOptions {
   verifyCrc?: CrcCheck;
   /** gets every batch header the opening scan keeps, in offset order */
   onBatch?: BatchHeaderListener;
+  /** the opening scan is about to read the segment at this base offset (every batch before it went to onBatch) */
+  onSegment?: (baseOffset: number) => void;
+  /** a new segment at this base offset became the active one (append rolled) */
+  onRoll?: (baseOffset: number) => void;
+  /** the dir's file names, when the caller has listed it already */
+  names?: string[];
   /**
    * The log starts no lower (a snapshot covers what is before): an empty log
    * starts here, and one that ends below it is emptied and starts here.
@@ -93,6 +101,7 @@ export class PartitionLog {
     private segmentBytes: number,
     indexIntervalBytes: number | undefined,
     private readonly warn: (message: string) => void,
+    private readonly onRoll: ((baseOffset: number) => void) | null,
   ) {
     this.indexIntervalBytes = indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
   }
@@ -106,19 +115,24 @@ export class PartitionLog {
   /** Opens the log in `dir`, creating the directory, partition.metadata and a first empty segment when missing. */
   static open(dir: string, opts: PartitionLogOptions): PartitionLog {
     let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      mkdirSync(dir, { recursive: true });
-      names = [];
+    if (opts.names !== undefined) {
+      names = opts.names;
+      if (names.length === 0) mkdirSync(dir, { recursive: true });
+    } else {
+      try {
+        names = readdirSync(dir);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        mkdirSync(dir, { recursive: true });
+        names = [];
+      }
     }
     if (opts.topicId) {
       const onDisk = opts.topicIdOnDisk !== undefined ? opts.topicIdOnDisk : readPartitionMetadata(dir);
       if (onDisk === null) writePartitionMetadata(dir, opts.topicId);
       else if (!uuidEquals(onDisk, opts.topicId)) throw new Error(`${dir}: partition.metadata has topic id ${uuidToBase64(onDisk)}, expected ${uuidToBase64(opts.topicId)}`);
     }
-    const l = new PartitionLog(dir, opts.segmentBytes, opts.indexIntervalBytes, opts.warn ?? log.warn);
+    const l = new PartitionLog(dir, opts.segmentBytes, opts.indexIntervalBytes, opts.warn ?? log.warn, opts.onRoll ?? null);
     try {
       l.load(names, opts);
     } catch (e) {
@@ -141,6 +155,7 @@ export class PartitionLog {
     let expect = 0;
     for (let i = 0; i < bases.length; i++) {
       const stem = join(this.dir, segmentName(bases[i]!));
+      opts.onSegment?.(bases[i]!);
       const seg = this.adopt(bases[i]!, stem, openSync(stem + ".log", "r+"));
       const last = i === bases.length - 1;
       const error = scanSegment(seg, fstatSync(seg.fd).size, Math.max(expect, seg.baseOffset), last || crc === "all" ? crc : null, opts.onBatch ?? null);
@@ -181,6 +196,11 @@ export class PartitionLog {
     this.openFiles++;
     this.segments.push(seg);
     return seg;
+  }
+
+  /** The base offsets of the segments, oldest first. */
+  get segmentBaseOffsets(): number[] {
+    return this.segments.map((s) => s.baseOffset);
   }
 
   get logStartOffset(): number {
@@ -255,7 +275,9 @@ export class PartitionLog {
 
   private roll(): Segment {
     writeIndexes(this.active, this.indexIntervalBytes);
-    return this.newSegment(this.nextOffset);
+    const seg = this.newSegment(this.nextOffset);
+    this.onRoll?.(seg.baseOffset);
+    return seg;
   }
 
   /**

@@ -1,16 +1,48 @@
 // One partition as the broker serves it: its log and the state Kafka keeps
 // beside it (Partition/UnifiedLog): the leader epoch (from the metadata
-// image), the high watermark, the log start offset, and the fetches waiting
-// for data. Handlers ask the partition; they neither stamp leader epochs nor
-// wake waiting fetches themselves.
+// image), the high watermark, the log start offset, the fetches waiting
+// for data, and the idempotent producers' state with its .snapshot files.
+// Handlers ask the partition; they neither stamp leader epochs nor wake
+// waiting fetches themselves.
+//
+// Producer state snapshots, as Kafka's UnifiedLog/LogLoader/ProducerStateManager:
+// - written when a segment rolls (named by the new segment's base offset, not
+//   fsynced until the next flush), on close (at the log end offset, fsynced),
+//   and at the end of opening when the newest one is below the log end. A
+//   partition that never saw a producer id gets them too, with no entries, as
+//   Kafka writes them (so the next start knows there is nothing to scan for).
+// - opening: the snapshots at no segment's base are stray, only the newest
+//   stray above the last segment's base is kept; those at or below the log
+//   start go; the newest that reads back (a corrupt one is deleted with a
+//   warning) gives the state, minus producers expired by then, and only the
+//   batches from its offset on are applied from the log's opening scan (which
+//   reads every batch header anyway, for the in-memory index). One newer than
+//   the log end (a torn tail was cut) is deleted and an older one used, its
+//   batches read again. Without any snapshot the whole log is applied (Kafka
+//   skips that after a clean shutdown and loses the state; we always have the
+//   headers). While applying, a snapshot is written at each of the last two
+//   segments' base offsets that is above the loaded one, as Kafka does.
+// - deleting segments deletes the snapshots at their base offsets.
 
 import type { PartitionInfo } from "../metadata/image.ts";
-import { int64At, OFF_MAX_TIMESTAMP, setPartitionLeaderEpoch, type BatchInfo } from "../records/batch.ts";
+import { readdirSync } from "node:fs";
+import { int16At, int32At, int64At, OFF_BASE_OFFSET, OFF_BASE_SEQUENCE, OFF_LAST_OFFSET_DELTA, OFF_MAX_TIMESTAMP, OFF_PRODUCER_EPOCH, OFF_PRODUCER_ID, setPartitionLeaderEpoch, type BatchInfo } from "../records/batch.ts";
+import { log } from "../log.ts";
 import { PartitionLog, type BatchHeader, type PartitionLogOptions, type TimestampOffset } from "./partition-log.ts";
 import type { SegmentRecords } from "./segment.ts";
-import { ProducerState } from "./producer-state.ts";
+import { isExpired, ProducerState } from "./producer-state.ts";
+import { ProducerSnapshots, type SnapshotEntry } from "./producer-snapshot.ts";
 
-export type PartitionOpenOptions = Omit<PartitionLogOptions, "onBatch">;
+/** Kafka's producer.id.expiration.ms default */
+export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000;
+const SEGMENT_LOG_RE = /^(\d{20})\.log$/;
+
+export interface PartitionOpenOptions extends Omit<PartitionLogOptions, "onBatch" | "onSegment" | "onRoll" | "names"> {
+  /** the log start offset log-start-offset-checkpoint holds, if any: snapshots at or below the log start are deleted */
+  logStartOffset?: number;
+  /** producers idle this long when a snapshot is loaded are left out (producer.id.expiration.ms) */
+  producerIdExpirationMs?: number;
+}
 
 /** An append's outcome: errorCode 0 and where the batches went, or a producer-state refusal (nothing written). */
 export interface AppendResult {
@@ -32,10 +64,17 @@ export class Partition {
 
   /**
    * Idempotent producers: per producer id its epoch and last five batches,
-   * rebuilt from the batch headers the log's opening scan passes to
-   * loadBatch(), then kept by append(). Made on the first batch with a producer id.
+   * loaded from the newest snapshot plus the batch headers after it that the
+   * log's opening scan passes to loadBatch(), then kept by append(). Made on
+   * the first producer met.
    */
   private producers: ProducerState | null = null;
+  private snapshots!: ProducerSnapshots;
+  /** the offset of the last snapshot taken or loaded (Kafka's lastSnapOffset): none is written again at or below it */
+  private lastSnapOffset = 0;
+  /** batches ending below this are not applied to the producer state (they are in the snapshot, or below the log start) */
+  private applyFrom = 0;
+  private warn: (message: string) => void = log.warn;
 
   // ---- Room for transactions (later issues) ----
   // last stable offset: the high watermark until transactions exist;
@@ -48,19 +87,120 @@ export class Partition {
     private info: PartitionInfo,
   ) {}
 
-  /** Opens (creating if needed) the partition's log in `dir`. */
+  /** Opens (creating if needed) the partition's log in `dir`, with its producer state. */
   static open(dir: string, topic: string, info: PartitionInfo, opts: PartitionOpenOptions): Partition {
     const p = new Partition(topic, info.partition, info);
-    p.log = PartitionLog.open(dir, { ...opts, onBatch: (b) => p.loadBatch(b) });
+    if (opts.warn) p.warn = opts.warn;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      names = [];
+    }
+    const bases: number[] = [];
+    for (const n of names) {
+      const m = SEGMENT_LOG_RE.exec(n);
+      if (m) bases.push(Number(m[1]));
+    }
+    bases.sort((a, b) => a - b);
+    const expirationMs = opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
+    const now = Date.now();
+    const snaps = (p.snapshots = new ProducerSnapshots(dir, names, p.warn));
+    snaps.removeStray(bases);
+    const logStart = Math.max(opts.logStartOffset ?? 0, bases[0] ?? 0);
+    snaps.deleteOutside(logStart, Number.MAX_SAFE_INTEGER);
+    const loaded = snaps.loadLatest(Number.MAX_SAFE_INTEGER);
+    if (loaded) p.loadSnapshot(loaded.entries, now, expirationMs);
+    p.applyFrom = p.lastSnapOffset = loaded ? loaded.offset : logStart;
+    // Kafka's rebuildProducerState snapshots the last two segments' bases on its way through them
+    const snapshotBases = new Set(bases.slice(-2));
+    p.log = PartitionLog.open(dir, {
+      ...opts,
+      names,
+      onBatch: (b) => p.loadBatch(b),
+      onSegment: (base) => {
+        if (snapshotBases.has(base) && base > p.lastSnapOffset) p.takeSnapshot(base, true);
+      },
+      onRoll: (base) => p.rolled(base),
+    });
+    try {
+      const end = p.log.logEndOffset;
+      if (loaded && loaded.offset > end) {
+        // the log ends below the snapshot (its tail was cut): an older snapshot, and its batches read again
+        snaps.deleteOutside(logStart, end);
+        p.producers = null;
+        const older = snaps.loadLatest(end);
+        if (older) p.loadSnapshot(older.entries, now, expirationMs);
+        p.applyFrom = p.lastSnapOffset = older ? older.offset : logStart;
+        p.log.forEachBatch(p.applyFrom, (bytes) => p.loadBatchBytes(bytes));
+      }
+      if (end > p.lastSnapOffset) p.takeSnapshot(end, true);
+    } catch (e) {
+      p.log.close();
+      throw e;
+    }
     p.hw = p.log.logEndOffset; // single replica: everything in the log is committed
     p.startOffset = p.log.logStartOffset;
     return p;
   }
 
-  /** A batch header met while opening the log: where producer state will be rebuilt from. */
+  /** The producers of a snapshot file, less those already expired (Kafka's loadFromSnapshot). */
+  private loadSnapshot(entries: SnapshotEntry[], now: number, expirationMs: number): void {
+    for (const e of entries) {
+      if (isExpired(e.currentTxnFirstOffset, e.timestamp, now, expirationMs)) continue;
+      (this.producers ??= new ProducerState()).loadEntry(e);
+    }
+  }
+
+  /** A batch header met while opening the log: applied to the producer state when after the snapshot. */
   private loadBatch(b: BatchHeader): void {
-    if (b.producerId < 0) return;
+    if (b.producerId < 0 || b.baseOffset + b.lastOffsetDelta < this.applyFrom) return;
     (this.producers ??= new ProducerState()).update(b.producerId, b.producerEpoch, b.baseSequence, b.baseOffset, b.lastOffsetDelta, b.maxTimestamp);
+  }
+
+  /** The same from a batch's bytes (read again after falling back to an older snapshot). */
+  private loadBatchBytes(batch: Uint8Array): void {
+    const pid = int64At(batch, OFF_PRODUCER_ID);
+    if (pid < 0) return;
+    const base = int64At(batch, OFF_BASE_OFFSET);
+    const delta = int32At(batch, OFF_LAST_OFFSET_DELTA);
+    if (base + delta < this.applyFrom) return;
+    (this.producers ??= new ProducerState()).update(pid, int16At(batch, OFF_PRODUCER_EPOCH), int32At(batch, OFF_BASE_SEQUENCE), base, delta, int64At(batch, OFF_MAX_TIMESTAMP));
+  }
+
+  /** Writes the producer state as the snapshot at `offset` (Kafka's takeSnapshot). */
+  private takeSnapshot(offset: number, sync: boolean): void {
+    this.snapshots.take(offset, this.producers?.toSnapshot() ?? [], sync);
+    this.lastSnapOffset = offset;
+  }
+
+  /** A segment rolled: the state up to its base is snapshotted there (fsynced at the next flush). */
+  private rolled(base: number): void {
+    if (base <= this.lastSnapOffset) return;
+    try {
+      this.takeSnapshot(base, false);
+    } catch (e) {
+      this.warn(`${this.name}: producer snapshot at ${base} not written: ${(e as Error).message}`);
+    }
+  }
+
+  /** The offsets of the partition's producer snapshot files, oldest first (tests, diagnostics). */
+  get snapshotOffsets(): readonly number[] {
+    return this.snapshots.all;
+  }
+
+  /** How many producer ids the partition keeps state for. */
+  get producerCount(): number {
+    return this.producers?.size ?? 0;
+  }
+
+  /**
+   * Drops the producers whose last batch is `expirationMs` or more before
+   * `nowMs` (Kafka's periodic removeExpiredProducers); returns how many.
+   */
+  removeExpiredProducers(nowMs: number, expirationMs: number): number {
+    return this.producers?.removeExpired(nowMs, expirationMs) ?? 0;
   }
 
   get name(): string {
@@ -184,7 +324,7 @@ export class Partition {
     if (offset > this.hw) return false;
     if (offset > this.startOffset) {
       this.startOffset = offset;
-      this.log.deleteSegmentsBefore(offset);
+      this.deleteSegmentsAndSnapshots(offset);
     }
     return true;
   }
@@ -206,16 +346,37 @@ export class Partition {
 
   /** Deletes whole segments below `offset` (retention); the log start offset moves up to the first kept. */
   deleteSegmentsBefore(offset: number): number {
-    const n = this.log.deleteSegmentsBefore(offset);
+    const n = this.deleteSegmentsAndSnapshots(offset);
     this.startOffset = Math.max(this.startOffset, this.log.logStartOffset);
     return n;
   }
 
-  flush(): void {
-    this.log.flush();
+  /** Deletes the whole segments below `offset` and the producer snapshots at their base offsets (Kafka's deleteProducerSnapshots). */
+  private deleteSegmentsAndSnapshots(offset: number): number {
+    const bases = this.log.segmentBaseOffsets;
+    const n = this.log.deleteSegmentsBefore(offset);
+    for (const base of bases.slice(0, n)) this.snapshots.delete(base);
+    // Kafka's onLogStartOffsetIncremented
+    if (n > 0) this.lastSnapOffset = this.snapshots.latest ?? this.log.logStartOffset;
+    return n;
   }
 
+  /** fsyncs what was appended, and the snapshots rolls wrote, since the last flush. */
+  flush(): void {
+    this.log.flush();
+    this.snapshots.flush();
+  }
+
+  /** Closes the log, first writing the producer snapshot at the log end (fsynced) if the last one is below it. */
   close(): void {
+    if (!this.log.isClosed) {
+      try {
+        if (this.log.logEndOffset > this.lastSnapOffset) this.takeSnapshot(this.log.logEndOffset, true);
+        this.snapshots.flush();
+      } catch (e) {
+        this.warn(`${this.name}: producer snapshot not written: ${(e as Error).message}`);
+      }
+    }
     this.log.close();
     this.wakeWaiters();
   }
