@@ -7,7 +7,9 @@
 // bytes here; Kafka's DumpLogSegments reads them in kafka-tools.test.ts):
 // written at rolls, on close and at start-up, loaded (one batch per producer,
 // as Kafka keeps) with the batches after them; corrupt, stray and too new
-// ones handled as Kafka does; deleted with their segments.
+// ones handled as Kafka does; deleted with their segments. Idle producers
+// expire after producer.id.expiration.ms, checked every
+// producer.id.expiration.check.interval.ms.
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -430,5 +432,50 @@ describe("producer state snapshots", () => {
     expect(q.producerCount).toBe(0);
     // an expired producer is an unknown one: any sequence
     expect(append(q, batch(2, 0, 17)).errorCode).toBe(0);
+  });
+});
+
+describe("producer.id.expiration.ms (in process)", () => {
+  test("an idle producer id is dropped at the periodic check; its next batch is then accepted at any sequence", async () => {
+    const kafka = await startInProcess({ "producer.id.expiration.ms": "60000", "producer.id.expiration.check.interval.ms": "20" });
+    try {
+      kafka.storage.createTopic(TOPIC, 1);
+      const { producerId: idle } = await initProducerId(kafka);
+      const { producerId: busy } = await initProducerId(kafka);
+      // the last batch's timestamp is what expiration measures from: two minutes ago
+      expect((await produce(kafka, batch(idle, 0, 0, 1, "v", Date.now() - 120_000))).errorCode).toBe(0);
+      expect((await produce(kafka, batch(busy, 0, 0, 1, "v", Date.now()))).errorCode).toBe(0);
+      // wait for the check that removes it (the storage's timer calls removeExpiredProducers)
+      const storage = kafka.storage;
+      const check = storage.removeExpiredProducers.bind(storage);
+      await new Promise<void>((resolve) => {
+        storage.removeExpiredProducers = (now: number) => {
+          const n = check(now);
+          if (n > 0) resolve();
+          return n;
+        };
+      });
+      const part = storage.getPartition(TOPIC, 0)!;
+      expect([part.producerEpoch(idle), part.producerEpoch(busy)]).toEqual([undefined, 0]);
+      // unknown now: a non-zero sequence is accepted, as Kafka 4.4 does; the other still gets 45 for a gap
+      expect((await produce(kafka, batch(idle, 0, 42))).errorCode).toBe(0);
+      expect((await produce(kafka, batch(busy, 0, 5))).errorCode).toBe(45);
+    } finally {
+      await kafka.close();
+    }
+  }, 10_000);
+
+  test("a cluster-wide dynamic value applies at the next check", async () => {
+    const kafka = await startInProcess({ "producer.id.expiration.check.interval.ms": "600000" });
+    try {
+      kafka.storage.createTopic(TOPIC, 1);
+      const { producerId: pid } = await initProducerId(kafka);
+      expect((await produce(kafka, batch(pid, 0, 0, 1, "v", Date.now() - 10_000))).errorCode).toBe(0);
+      expect(kafka.storage.removeExpiredProducers(Date.now())).toBe(0); // the default: a day
+      kafka.storage.metadata.writeConfigRecords([{ resourceType: 4, resourceName: "", name: "producer.id.expiration.ms", value: "5000" }]);
+      expect(kafka.storage.removeExpiredProducers(Date.now())).toBe(1);
+    } finally {
+      await kafka.close();
+    }
   });
 });

@@ -8,7 +8,9 @@
 // - BROKER: our node id lists the catalog's Kafka broker keys (Kafka lists
 //   every key it has, hundreds: a deliberate deviation); "" the cluster-default
 //   dynamic keys that are set; another id or a non-number INVALID_REQUEST.
-//   Read-only unless the key is dynamically updatable.
+//   Read-only unless the key is dynamically updatable. Keys Kafka defines as
+//   internal (producer.id.expiration.check.interval.ms) are listed only when
+//   set in server.properties, as Kafka's allConfigs does.
 // - BROKER_LOGGER: our node id lists the root logger at our log.level;
 //   CLIENT_METRICS: a subscription's three keys at their defaults (none can be
 //   set yet); GROUP: an empty list (Kafka lists its group keys, which our
@@ -152,7 +154,8 @@ export const describeConfigs = defineHandler({
           );
         }
         case ResourceType.BROKER: {
-          const keys = [...BROKER_CONFIGS.values()].filter((k) => k.kafka);
+          // Kafka's allConfigs: the originals plus nonInternalValues, so an internal key only where server.properties sets it
+          const keys = [...BROKER_CONFIGS.values()].filter((k) => k.kafka && (!k.internal || resolver.layer(k.name, ConfigSource.STATIC_BROKER_CONFIG) !== undefined));
           if (name === "") {
             // the cluster default: only the keys set there, only that layer
             const set = pick(keys, wanted).filter((k) => resolver.layer(k.name, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG) !== undefined);

@@ -75,6 +75,8 @@ export interface ConfigKey {
   readonly kafka: boolean;
   /** password-typed: DescribeConfigs hides the value */
   readonly sensitive: boolean;
+  /** Kafka defines it with defineInternal: DescribeConfigs lists it only where server.properties sets it */
+  readonly internal?: boolean;
 }
 
 interface KeyOptions {
@@ -88,6 +90,7 @@ interface KeyOptions {
   applied?: boolean;
   kafka?: boolean;
   kafkaDefault?: string | null;
+  internal?: boolean;
 }
 
 const INT_MAX = 2 ** 31 - 1;
@@ -111,6 +114,7 @@ function key(scope: ConfigScope, name: string, type: ConfigType, dflt: string | 
     applied: o.applied ?? false,
     kafka: o.kafka ?? true,
     sensitive: type === "password",
+    ...(o.internal ? { internal: true } : {}),
   };
 }
 const broker = (name: string, type: ConfigType, dflt: string | null, doc: string, o?: KeyOptions) => key("broker", name, type, dflt, doc, o);
@@ -139,6 +143,8 @@ const KEYS: readonly ConfigKey[] = [
   broker("message.max.bytes", "int", "1048588", "Largest record batch accepted by Produce.", { min: 0, ...CW, applied: true }),
   broker("socket.request.max.bytes", "int", "104857600", "Largest request frame accepted.", { min: 1, applied: true }),
   broker("max.request.partition.size.limit", "int", "2000", "Most partitions one DescribeTopicPartitions response carries.", { min: 1, applied: true }),
+  broker("producer.id.expiration.ms", "int", "86400000", "Idle time (since its last batch's timestamp) before a producer id's state is dropped.", { min: 1, ...CW, applied: true }),
+  broker("producer.id.expiration.check.interval.ms", "int", "600000", "How often idle producer ids are looked for (internal in Kafka).", { min: 1, internal: true, applied: true }),
   broker("log.level", "string", "info", "Our log threshold (not a Kafka key).", { validValues: ["debug", "info", "warn", "error"], ignoreCase: true, applied: true, kafka: false }),
 
   // --- broker: declared for the coming issues, not acted on yet
@@ -174,7 +180,6 @@ const KEYS: readonly ConfigKey[] = [
   broker("offsets.retention.minutes", "int", "10080", "Committed offsets of an empty group are kept this long.", { min: 1, applied: true }),
   broker("offsets.retention.check.interval.ms", "long", "600000", "How often stale offsets are looked for.", { min: 1, applied: true }),
   broker("offset.metadata.max.bytes", "int", "4096", "Longest metadata string an offset commit may carry.", { applied: true }),
-  broker("producer.id.expiration.ms", "int", "86400000", "Idle time before a producer id's state is dropped.", { min: 1, ...CW }),
   broker("transactional.id.expiration.ms", "int", "604800000", "Idle time before a transactional id expires.", { min: 1 }),
   broker("max.connections", "int", String(INT_MAX), "Most connections the broker accepts.", { min: 0, ...CW }),
   broker("max.connections.per.ip", "int", String(INT_MAX), "Most connections from one address.", { min: 0, ...CW }),

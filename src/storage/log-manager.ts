@@ -15,6 +15,10 @@
 //   left alone (one warning); a folder whose partition.metadata holds another
 //   topic id is renamed `<dir>.<id hex>-stray`, as Kafka does, and a fresh log
 //   takes its place.
+//
+// Idle producer ids (producer.id.expiration.ms, dynamic) are dropped from
+// every partition's producer state every producer.id.expiration.check.interval.ms,
+// as Kafka's PeriodicProducerExpirationCheck does.
 
 import { readdirSync, renameSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -25,7 +29,7 @@ import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, MetadataStore, validateTopicNam
 import { randomUuid, uuidEquals, uuidHex } from "../metadata/uuid.ts";
 import { Partition } from "./partition.ts";
 import { LOG_START_OFFSET_CHECKPOINT, readOffsetCheckpoint, writeOffsetCheckpoint, type OffsetCheckpoint } from "./checkpoint.ts";
-import { ConfigResourceType } from "../config/catalog.ts";
+import { BROKER_CONFIGS, ConfigResourceType } from "../config/catalog.ts";
 import { log } from "../log.ts";
 
 export interface StorageConfig {
@@ -58,6 +62,7 @@ export class Storage {
   private readonly unsubscribe: () => void;
   /** log-start-offset-checkpoint as read at start-up: applied as each partition opens */
   private checkpointedStarts: OffsetCheckpoint = new Map();
+  private expirationTimer: ReturnType<typeof setInterval> | null = null;
 
   private constructor(
     readonly cfg: StorageConfig,
@@ -102,7 +107,23 @@ export class Storage {
     s.checkpointedStarts = new Map();
     s.warnStrays();
     s.removeDeleteDirs();
+    const interval = s.brokerNumber("producer.id.expiration.check.interval.ms");
+    s.expirationTimer = setInterval(() => s.removeExpiredProducers(Date.now()), interval);
+    s.expirationTimer.unref?.();
     return s;
+  }
+
+  /** A numeric broker key's effective value (dynamic, static, default). */
+  private brokerNumber(name: string): number {
+    return this.metadata.configs.broker(BROKER_CONFIGS.get(name)!).value as number;
+  }
+
+  /** Drops the producer ids idle for producer.id.expiration.ms from every partition; returns how many went. */
+  removeExpiredProducers(nowMs: number): number {
+    const expirationMs = this.brokerNumber("producer.id.expiration.ms");
+    let n = 0;
+    for (const p of this.allPartitions()) n += p.removeExpiredProducers(nowMs, expirationMs);
+    return n;
   }
 
   /** Every open partition, by topic (creation order), then index. */
@@ -187,6 +208,8 @@ export class Storage {
 
   /** Closes every log (and the metadata store when open() opened it). */
   close(): void {
+    if (this.expirationTimer !== null) clearInterval(this.expirationTimer);
+    this.expirationTimer = null;
     this.unsubscribe();
     for (const parts of this.partitions.values()) for (const p of parts) p?.close();
     this.partitions.clear();
@@ -233,6 +256,7 @@ export class Storage {
           topicId: t.id,
           topicIdOnDisk: onDisk,
           logStartOffset: start,
+          producerIdExpirationMs: this.brokerNumber("producer.id.expiration.ms"),
           warn: this.warn,
         });
         if (start !== undefined) part.restoreLogStartOffset(start);
