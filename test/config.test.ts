@@ -1,11 +1,13 @@
 // Configs as data: the catalog's defaults and validation, --help, unknown keys
 // at start-up, topic ConfigRecords (write, replay, delete, fallback) and the
-// per-topic keys the broker applies (max.message.bytes, segment.bytes).
+// per-topic keys the broker applies (max.message.bytes, segment.bytes), and
+// Kafka's internal keys (listed by DescribeConfigs only when set).
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type InProcessConnection, removeDir, requestFrame, runCli, startInProcess, startKafka, tempDir } from "./helpers.ts";
+import type { MessageDef } from "../src/protocol/schema.ts";
+import { type InProcessConnection, type Msg, removeDir, requestFrame, runCli, startInProcess, startKafka, tempDir } from "./helpers.ts";
 import { BROKER_CONFIGS, ConfigSource, TOPIC_CONFIGS } from "../src/config/catalog.ts";
 import { KAFKA_BROKER_KEYS } from "../src/config/kafka-keys.ts";
 import { buildConfig, ConfigError, parseProperties, unknownKeys } from "../src/config.ts";
@@ -14,6 +16,7 @@ import { ErrorCode } from "../src/protocol/errors.ts";
 import { codecFor, encode } from "../src/protocol/codec.ts";
 import { Reader } from "../src/protocol/reader.ts";
 import { ProduceRequest, ProduceResponse } from "../src/protocol/messages/produce.ts";
+import { DescribeConfigsRequest, DescribeConfigsResponse } from "../src/protocol/messages/describe-configs.ts";
 import { buildBatch } from "../src/records/record.ts";
 
 // Kafka's config/kraft/server.properties (combined mode), comments left out
@@ -284,6 +287,43 @@ describe("topic configs in the metadata log", () => {
     store.image.replay({ apiKey: 4, data: { resourceType: 4, resourceName: "1", name: "message.max.bytes", value: "700" } });
     expect(store.configs.topic("t", "max.message.bytes")).toMatchObject({ value: 700, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
     store.close();
+  });
+});
+
+/** Sends one request (flexible header) and decodes its response. */
+async function roundTrip(conn: InProcessConnection, req: MessageDef, res: MessageDef, v: number, corr: number, body: Msg): Promise<Msg> {
+  conn.send(requestFrame(req.apiKey!, v, corr, "cfg", encode(req, v, body), true));
+  let buf = new Uint8Array(0);
+  for (;;) {
+    const more = await conn.waitFor(1);
+    const next = new Uint8Array(buf.length + more.length);
+    next.set(buf);
+    next.set(more, buf.length);
+    buf = next;
+    if (buf.length >= 4 && buf.length >= 4 + new DataView(buf.buffer).getInt32(0)) break;
+  }
+  const r = new Reader(buf.subarray(4));
+  expect(r.int32()).toBe(corr);
+  r.uvarint();
+  return codecFor(res, v).read(r) as Msg;
+}
+
+describe("internal keys", () => {
+  test("producer.id.expiration.check.interval.ms (Kafka's defineInternal): DescribeConfigs lists it only when server.properties sets it", async () => {
+    const key = BROKER_CONFIGS.get("producer.id.expiration.check.interval.ms")!;
+    expect([key.internal, key.default, key.updateMode, key.applied]).toEqual([true, "600000", "read-only", true]);
+    const names = async (overrides: Record<string, string>) => {
+      const kafka = await startInProcess(overrides);
+      try {
+        const body = { resources: [{ resourceType: 4, resourceName: "1", configurationKeys: null }], includeSynonyms: false, includeDocumentation: false };
+        const r = await roundTrip(kafka.connect(), DescribeConfigsRequest, DescribeConfigsResponse, 4, 7, body);
+        return (r.results[0].configs as { name: string; value: string }[]).filter((c) => c.name.startsWith("producer.id.")).map((c) => `${c.name}=${c.value}`);
+      } finally {
+        await kafka.close();
+      }
+    };
+    expect(await names({})).toEqual(["producer.id.expiration.ms=86400000"]);
+    expect(await names({ "producer.id.expiration.check.interval.ms": "1000" })).toEqual(["producer.id.expiration.ms=86400000", "producer.id.expiration.check.interval.ms=1000"]);
   });
 });
 
