@@ -6,13 +6,21 @@
 // topics of records with keys, headers and fixed CreateTime timestamps, every
 // fifth batch gzip-compressed; Kafka's TopicCommand lists them while it runs,
 // and deletes a third topic (--delete) whose RemoveTopicRecord the decoder and
-// Kafka then read.
+// Kafka then read. One partition is written by an idempotent producer
+// (InitProducerId, then sequenced batches).
 // After a clean stop (SIGTERM), Kafka's DumpLogSegments reads every segment
 // (--deep-iteration, compared record by record with what was produced),
-// sanity-checks and verifies every .index/.timeindex, and decodes the KRaft
-// metadata log. Then Apache Kafka 4.4 starts on that same dir, unformatted,
-// and kcat reads every record back: offsets, keys, values, headers and
-// timestamps unchanged, topic ids and meta.properties kept.
+// sanity-checks and verifies every .index/.timeindex, prints the producer
+// state .snapshot files (the idempotent producer's last batch at each roll and
+// at the log end, no entries elsewhere) and decodes the KRaft metadata log.
+// Then Apache Kafka 4.4 starts on that same dir, unformatted, and kcat reads
+// every record back: offsets, keys, values, headers and timestamps unchanged,
+// topic ids and meta.properties kept. Kafka answers a retry of the idempotent
+// producer's last batch with the original offset, writing nothing, and
+// refuses the batch before it and a sequence gap. (Finding no clean-shutdown
+// file or recovery-point checkpoint, Kafka recovers every segment and rebuilds
+// the producer state and the snapshots from the log itself, deleting ours on
+// the way; what it keeps is the same as ours: each producer's last batch.)
 //
 // Consumer groups too: while ./kafka runs a member joins a group, syncs its
 // assignment and commits offsets, a simple consumer commits for a group with
@@ -36,6 +44,7 @@ import { DeleteGroupsRequest, DeleteGroupsResponse } from "../src/protocol/messa
 import { DescribeGroupsRequest, DescribeGroupsResponse } from "../src/protocol/messages/describe-groups.ts";
 import { FindCoordinatorRequest, FindCoordinatorResponse } from "../src/protocol/messages/find-coordinator.ts";
 import { JoinGroupRequest, JoinGroupResponse } from "../src/protocol/messages/join-group.ts";
+import { InitProducerIdRequest, InitProducerIdResponse } from "../src/protocol/messages/init-producer-id.ts";
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
 import { OffsetCommitRequest, OffsetCommitResponse } from "../src/protocol/messages/offset-commit.ts";
 import { OffsetFetchRequest, OffsetFetchResponse } from "../src/protocol/messages/offset-fetch.ts";
@@ -61,6 +70,11 @@ const PARTITIONS = 3;
 const BATCHES_PER_PARTITION = 30;
 const RECORDS_PER_BATCH = 5;
 const DUMP = "org.apache.kafka.tools.DumpLogSegments";
+/** the partition an idempotent producer writes */
+const IDEM_TOPIC = "tools-events";
+const IDEM_PARTITION = 0;
+/** its batches carry recent timestamps: a producer idle for producer.id.expiration.ms (a day) is not loaded from a snapshot */
+const IDEM_BASE_TS = Math.floor(Date.now() / 1000) * 1000 - BATCHES_PER_PARTITION * 1000;
 /** partitions of __consumer_offsets on our broker (offsets.topic.num.partitions) */
 const OFFSETS_PARTITIONS = 3;
 const GROUP = "tools-group";
@@ -110,11 +124,15 @@ function gzipBatch(batch: Uint8Array): Uint8Array {
 const enc = new TextEncoder();
 const toHexString = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
+/** The idempotent producer of IDEM_TOPIC/IDEM_PARTITION and its last two batches, as sent (for retries). */
+const idem = { producerId: -1, lastBatch: new Uint8Array(0), lastBaseOffset: -1, previousBatch: new Uint8Array(0) };
+
 /** Produces every batch of one partition, one request each; returns what each record should read back as. */
 async function producePartition(client: WireClient, topic: string, partition: number): Promise<Expected[]> {
   const out: Expected[] = [];
+  const idempotent = topic === IDEM_TOPIC && partition === IDEM_PARTITION;
   for (let b = 0; b < BATCHES_PER_PARTITION; b++) {
-    const baseTimestamp = 1_700_000_000_000 + partition * 1_000_000 + b * 1000;
+    const baseTimestamp = idempotent ? IDEM_BASE_TS + b * 1000 : 1_700_000_000_000 + partition * 1_000_000 + b * 1000;
     const recs: Expected[] = [];
     for (let r = 0; r < RECORDS_PER_BATCH; r++) {
       const n = b * RECORDS_PER_BATCH + r;
@@ -137,8 +155,14 @@ async function producePartition(client: WireClient, topic: string, partition: nu
         headers: e.headers.map(([k, v]) => ({ key: k, value: enc.encode(v) })),
         timestampDelta: r * 10,
       })),
+      ...(idempotent ? { producerId: idem.producerId, producerEpoch: 0, baseSequence: b * RECORDS_PER_BATCH } : {}),
     });
     if (b % 5 === 2) batch = gzipBatch(batch);
+    if (idempotent) {
+      idem.previousBatch = idem.lastBatch;
+      idem.lastBatch = batch.slice();
+      idem.lastBaseOffset = out.length;
+    }
     const resp = await call(client, ProduceRequest, ProduceResponse, 9, {
       transactionalId: null,
       acks: -1,
@@ -302,6 +326,9 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
       // producers create topics through Metadata (auto-create), with num.partitions
       const md = await call(client, MetadataRequest, MetadataResponse, 12, { topics: TOPICS.map((name) => ({ topicId: new Uint8Array(16), name })), allowAutoTopicCreation: true });
       for (const t of md.topics) expect(t.errorCode).toBe(0);
+      const init = await call(client, InitProducerIdRequest, InitProducerIdResponse, 4, { transactionalId: null, transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 });
+      expect(init.errorCode).toBe(0);
+      idem.producerId = Number(init.producerId);
       for (const t of TOPICS) for (let p = 0; p < PARTITIONS; p++) expected.set(`${t}-${p}`, await producePartition(client, t, p));
     } finally {
       client.close();
@@ -441,6 +468,43 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
     for (const f of indexes) expect(r.stdout).toContain(`Dumping ${f}`);
   }, 120_000);
 
+  test("DumpLogSegments prints the producer snapshots: the idempotent producer's last batch at each roll and at the log end, no entries elsewhere", async () => {
+    const snapshots = partitionDirs().flatMap((d) => filesIn(d, ".snapshot"));
+    const r = await runKafkaTool(DUMP, ["--files", snapshots.join(",")], 120_000);
+    expectClean("DumpLogSegments (snapshots)", r);
+    // "Dumping <file>" then one line per producer
+    const printed = new Map<string, string[]>();
+    let current: string[] = [];
+    for (const line of r.stdout.split("\n")) {
+      const f = /^Dumping (.+)$/.exec(line);
+      if (f) printed.set(f[1]!, (current = []));
+      else if (line.trim()) current.push(line.trim());
+    }
+    expect([...printed.keys()].sort()).toEqual([...snapshots].sort());
+    const idemDir = join(dir, `${IDEM_TOPIC}-${IDEM_PARTITION}`);
+    const want = expected.get(`${IDEM_TOPIC}-${IDEM_PARTITION}`)!;
+    for (const d of partitionDirs()) {
+      const bases = filesIn(d, ".log").map((f) => Number(/(\d{20})\.log$/.exec(f)![1]));
+      const offsets = filesIn(d, ".snapshot").map((f) => Number(/(\d{20})\.snapshot$/.exec(f)![1]));
+      const end = expected.get(d.slice(dir.length + 1))!.length;
+      // one at each rolled segment's base, one at the log end (the clean stop)
+      expect(offsets).toEqual([...bases.slice(1), end]);
+      for (const o of offsets) {
+        const lines = printed.get(join(d, `${String(o).padStart(20, "0")}.snapshot`))!;
+        if (d !== idemDir) {
+          expect(lines).toEqual([]);
+          continue;
+        }
+        // the batch ending at o - 1: seqs o - 5 .. o - 1 (a batch of 5 records), its max timestamp
+        const ts = want[o - 1]!.timestamp;
+        expect(lines).toEqual([
+          `producerId: ${idem.producerId} producerEpoch: 0 coordinatorEpoch: -1 currentTxnFirstOffset: OptionalLong.empty lastTimestamp: ${ts} ` +
+            `firstSequence: ${o - RECORDS_PER_BATCH} lastSequence: ${o - 1} lastOffset: ${o - 1} offsetDelta: ${RECORDS_PER_BATCH - 1} timestamp: ${ts}`,
+        ]);
+      }
+    }
+  }, 120_000);
+
   test("DumpLogSegments --cluster-metadata-decoder decodes the KRaft metadata log", async () => {
     const logs = filesIn(join(dir, "__cluster_metadata-0"), ".log");
     const r = await runKafkaTool(DUMP, ["--cluster-metadata-decoder", "--files", logs.join(",")], 120_000);
@@ -543,12 +607,33 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
       expect(mt.partitions.map((p: Msg) => [p.partitionIndex, p.leaderId, p.replicaNodes])).toEqual(Array.from({ length: PARTITIONS }, (_, p) => [p, meta.nodeId, [meta.nodeId]]));
     }
 
-    for (const [tp, want] of expected) {
+    const readBack = async (tp: string, want: Expected[]) => {
       const m = /^(.*)-(\d+)$/.exec(tp)!;
-      const out = await kcat(["-C", "-b", `127.0.0.1:${reference.port}`, "-t", m[1]!, "-p", m[2]!, "-o", "beginning", "-e", "-q", "-f", "%o|%k|%s|%h|%T\\n"]);
+      const out = await kcat(["-C", "-b", `127.0.0.1:${reference!.port}`, "-t", m[1]!, "-p", m[2]!, "-o", "beginning", "-e", "-q", "-f", "%o|%k|%s|%h|%T\\n"]);
       const got = out.trimEnd().split("\n");
       expect(got).toEqual(want.map((e) => `${e.offset}|${e.key}|${e.value}|${e.headers.map(([k, v]) => `${k}=${v}`).join(",")}|${e.timestamp}`));
+    };
+    for (const [tp, want] of expected) await readBack(tp, want);
+
+    // Kafka still knows the idempotent producer: a retry of its last batch is a duplicate
+    // (answered with the original offset, not written again) and a sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER
+    const producer = await WireClient.connect(reference.port);
+    try {
+      const send = async (records: Uint8Array) => {
+        const resp = await call(producer, ProduceRequest, ProduceResponse, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: IDEM_TOPIC, partitionData: [{ index: IDEM_PARTITION, records }] }] });
+        const pr = resp.responses[0].partitionResponses[0];
+        return { errorCode: pr.errorCode, baseOffset: Number(pr.baseOffset) };
+      };
+      expect(await send(idem.lastBatch.slice())).toEqual({ errorCode: 0, baseOffset: idem.lastBaseOffset });
+      // the batch before it is not: Kafka's state after a restart holds each producer's last batch only, as ours does
+      expect(await send(idem.previousBatch.slice())).toEqual({ errorCode: 45, baseOffset: -1 });
+      const gap = buildBatch({ producerId: idem.producerId, producerEpoch: 0, baseSequence: BATCHES_PER_PARTITION * RECORDS_PER_BATCH + 7, records: [{ value: enc.encode("gap") }] });
+      expect(await send(gap)).toEqual({ errorCode: 45, baseOffset: -1 });
+    } finally {
+      producer.close();
     }
+    // nothing was written by those
+    await readBack(`${IDEM_TOPIC}-${IDEM_PARTITION}`, expected.get(`${IDEM_TOPIC}-${IDEM_PARTITION}`)!);
 
     // what Kafka said of the dir while adopting it (warnings and up): nothing but its own start-up notice
     // ("Performing controller activation" is a WARN on every controller start), and one race of its own:
@@ -557,9 +642,16 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
     // the node until it registers (epoch 1, no leader) and elects it again (epoch 2); a load at epoch 0 still
     // running when leadership moves fails with NotLeaderOrFollower, logged as ERROR, and the load at epoch 2
     // succeeds (the test after this one reads what it loaded)
+    // The refused batches are logged as ERRORs too, each an OutOfOrderSequenceException.
     const log = readFileSync(join(reference.dir, "logs", "server.log"), "utf8");
     const epoch0Load = /\] ERROR \[GroupCoordinator id=\d+\] Failed to load metadata from __consumer_offsets-\d+ with epoch 0 due to Stopped loading records from __consumer_offsets-\d+ because the partition is not online or is no longer the leader/;
-    expect(log.split("\n").filter((l) => /\] (WARN|ERROR|FATAL) /.test(l) && !/Performing controller activation/.test(l) && !epoch0Load.test(l))).toEqual([]);
+    const refused = `] ERROR [ReplicaManager broker=${meta.nodeId}] Error processing append operation on partition ${uuidToBase64(readPartitionMetadata(join(dir, `${IDEM_TOPIC}-${IDEM_PARTITION}`))!)}:${IDEM_TOPIC}-${IDEM_PARTITION} `;
+    const lines = log.split("\n");
+    const refusals = lines.flatMap((l, i) => (l.includes(refused) ? [lines[i + 1] ?? ""] : []));
+    expect(refusals.length).toBe(2);
+    for (const r of refusals) expect(r).toMatch(/^org\.apache\.kafka\.common\.errors\.OutOfOrderSequenceException: .* \(current end sequence number\)/);
+    expect(refusals[0]).toContain(`${BATCHES_PER_PARTITION * RECORDS_PER_BATCH - 1} (current end sequence number)`);
+    expect(lines.filter((l) => /\] (WARN|ERROR|FATAL) /.test(l) && !/Performing controller activation/.test(l) && !epoch0Load.test(l) && !l.includes(refused))).toEqual([]);
   }, 180_000);
 
   test("Apache Kafka 4.4 on our dir loads our __consumer_offsets: OffsetFetch answers the offsets we committed, DescribeGroups our Stable group", async () => {
