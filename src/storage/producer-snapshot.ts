@@ -186,7 +186,8 @@ export class ProducerSnapshots {
    */
   removeStray(segmentBases: readonly number[]): void {
     const bases = new Set(segmentBases);
-    const maxBase = segmentBases.length > 0 ? Math.max(...segmentBases) : undefined;
+    let maxBase: number | undefined;
+    for (const b of segmentBases) if (maxBase === undefined || b > maxBase) maxBase = b;
     let stray: number | undefined;
     for (const o of [...this.offsets]) {
       if (bases.has(o)) continue;
