@@ -3,7 +3,9 @@
 // kcat (librdkafka) lists metadata, produces, and consumes everything back from
 // the beginning, compared byte for byte with keys, headers and offsets.
 // kafka-python (Debian's python3-kafka, a protocol implementation of its own)
-// produces, lists offsets and consumes by assignment.
+// produces, lists offsets and consumes by assignment. A topic kafkajs' admin
+// creates, grows, reconfigures and deletes is seen changing by kcat and by
+// kafka-python (partitions; retention.ms through its admin client).
 // kcat and python3-kafka are Debian packages: without them these tests skip,
 // except when KAFKA_REQUIRE_CLIENTS=1 (CI), where their absence fails.
 
@@ -163,6 +165,46 @@ describe.skipIf(!KCAT && !REQUIRED)("kcat (librdkafka)", () => {
     const out = await kcat(["-C", "-t", "kz", "-p", "0", "-o", "beginning", "-e", "-q", "-f", "%o:%s\\n"]);
     expect(out.trimEnd().split("\n")).toEqual(Array.from({ length: 200 }, (_, i) => `${i}:m${i}`));
   });
+});
+
+describe.skipIf((!KAFKA_PYTHON || !KCAT) && !REQUIRED)("admin changes, seen by every client", () => {
+  async function kafkaPythonView(topic: string): Promise<{ partitions: number[] | null; retention_ms: string | null }> {
+    const p = Bun.spawn([DEBIAN_PYTHON, join(import.meta.dir, "clients", "kafka_python_topic.py"), broker, topic], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const killer = setTimeout(() => p.kill("SIGKILL"), 30000);
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    clearTimeout(killer);
+    if (code !== 0) throw new Error(`kafka_python_topic.py exited ${code}: ${err}`);
+    return JSON.parse(out);
+  }
+  const kcatPartitions = async (topic: string): Promise<number | null> => {
+    // -t asks for this topic only
+    const m = /topic "[^"]+" with (\d+) partitions/.exec(await kcat(["-L", "-t", topic]));
+    return m ? Number(m[1]) : null;
+  };
+
+  test("kafkajs admin creates (4 partitions, retention.ms), adds partitions, alters, deletes; kcat and kafka-python see each change", async () => {
+    const client = new Kafka({ clientId: "e2e-admin-seen", brokers: [broker], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+    const admin = client.admin();
+    await admin.connect();
+    const topic = "seen-by-all";
+    try {
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 4, configEntries: [{ name: "retention.ms", value: "3600000" }] }] })).toBe(true);
+      expect(await kcatPartitions(topic)).toBe(4);
+      expect(await kafkaPythonView(topic)).toEqual({ partitions: [0, 1, 2, 3], retention_ms: "3600000" });
+
+      await admin.createPartitions({ topicPartitions: [{ topic, count: 6 }] });
+      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: topic, configEntries: [{ name: "retention.ms", value: "7200000" }] }] });
+      expect(await kcatPartitions(topic)).toBe(6);
+      expect(await kafkaPythonView(topic)).toEqual({ partitions: [0, 1, 2, 3, 4, 5], retention_ms: "7200000" });
+
+      await admin.deleteTopics({ topics: [topic] });
+      // all topics (kcat -L -t would auto-create it again, as Kafka with auto.create.topics.enable does)
+      expect(await kcat(["-L"])).not.toContain(`topic "${topic}"`);
+      expect((await kafkaPythonView(topic)).partitions).toBeNull();
+    } finally {
+      await admin.disconnect();
+    }
+  }, 90_000);
 });
 
 describe.skipIf(!KAFKA_PYTHON && !REQUIRED)("kafka-python", () => {
