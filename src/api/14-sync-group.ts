@@ -3,13 +3,17 @@
 // GroupMetadata record in __consumer_offsets), then answers every parked
 // member with its own. Followers that sync first are parked until then. v3+
 // carry group.instance.id; v5 the protocol type and name, which must match
-// the group's (INCONSISTENT_GROUP_PROTOCOL).
+// the group's (INCONSISTENT_GROUP_PROTOCOL). From v5 both are mandatory: a
+// null one is INCONSISTENT_GROUP_PROTOCOL before the group is looked at, as
+// KafkaApis checks (areMandatoryProtocolTypeAndNamePresent).
 
 import { SyncGroupRequest, SyncGroupResponse } from "../protocol/messages/sync-group.ts";
 import { defineHandler, type HandlerResult } from "./handler.ts";
 import type { Encodable } from "../protocol/schema.ts";
 import type { SyncResult } from "../coordinator/group/group-coordinator.ts";
 import { own, requestInfo } from "./groups.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { EMPTY_ASSIGNMENT } from "../coordinator/group/classic-group.ts";
 
 type Response = Encodable<typeof SyncGroupResponse>;
 
@@ -25,6 +29,9 @@ export const syncGroup = defineHandler({
   minVersion: 0,
   maxVersion: 5,
   handle(req, ctx): HandlerResult<Response> {
+    if (ctx.apiVersion >= 5 && (req.protocolType === null || req.protocolName === null)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolType: null, protocolName: null, assignment: EMPTY_ASSIGNMENT };
+    }
     const result = ctx.broker.groups.syncGroup(
       {
         groupId: req.groupId,
