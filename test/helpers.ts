@@ -86,8 +86,12 @@ export interface InProcessBroker {
   broker: Broker;
   storage: Storage;
   dir: string;
-  /** Sends bytes on a fresh or given connection and resolves with everything written back once `frames` responses arrived. */
-  connect(): InProcessConnection;
+  /**
+   * A fresh connection. `peer` is the client's "ip:port" as the TCP server
+   * would give it (default "test"): it is what the broker records as a group
+   * member's client host ("/ip").
+   */
+  connect(peer?: string): InProcessConnection;
   close(): Promise<void>;
 }
 
@@ -111,10 +115,10 @@ export async function startInProcess(overrides: Record<string, string> = {}, dir
     broker,
     storage,
     dir,
-    connect() {
+    connect(peer = "test") {
       const sock = new FakeSocket();
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      const conn = new Connection(sock as any, broker, "test");
+      const conn = new Connection(sock as any, broker, peer);
       let buffered = new Uint8Array(0);
       const collect = () => {
         const more = sock.takeAll();
