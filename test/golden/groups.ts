@@ -12,7 +12,7 @@
 // expected bytes with it; every other byte is fixed.
 
 import { startInProcess, type InProcessBroker, type InProcessConnection } from "../helpers.ts";
-import { CLIENT_ID, NULL_CSTR, NULL_STR, TAGS, arr, carr, cstr, exchange, expectBytes, frame, i16, i32, i64, requestHeader, responseHeader, roundTrip, str, uvarint } from "./hex.ts";
+import { CLIENT_ID, NULL_CSTR, NULL_STR, TAGS, arr, bytesOf, carr, cstr, exchange, expectBytes, frame, i16, i32, i64, readFrame, requestHeader, responseHeader, roundTrip, str, uvarint } from "./hex.ts";
 
 /** The overrides every group golden runs with: no initial rebalance delay, three __consumer_offsets partitions. */
 export const GROUP_OVERRIDES = { "node.id": "1", "group.initial.rebalance.delay.ms": "0", "offsets.topic.num.partitions": "3" };
@@ -199,4 +199,32 @@ export async function commitSimple(conn: InProcessConnection, corr: number, grou
       ${e.tags("topic")}
     ${e.tags("response")}`,
   );
+}
+
+/**
+ * A second member joins a group that `first` leads (CompletingRebalance or
+ * Stable at first.generation): its JoinGroup v3 (on a connection of its own)
+ * waits while the group is PreparingRebalance, until the leader joins again;
+ * then both are answered with the next generation, the leader given both
+ * members (in the order they joined) and the new member none.
+ */
+export async function secondMember(
+  kafka: InProcessBroker,
+  corr: number,
+  group: string,
+  first: Joined,
+  metadataHex: string,
+): Promise<{ leader: Joined; follower: Joined; followerConn: InProcessConnection }> {
+  const followerConn = kafka.connect(PEER);
+  followerConn.send(bytesOf(frame(joinV3Request(corr, group, "", metadataHex))));
+  const state = kafka.broker.groups.group(group)?.state;
+  if (state !== "PreparingRebalance") throw new Error(`group ${group} is ${state}, not PreparingRebalance, after a second member's JoinGroup`);
+  const generation = first.generation + 1;
+  const got = await roundTrip(kafka.connect(PEER), joinV3Request(corr + 1, group, first.memberId, metadataHex));
+  const ids = memberIdsIn(got);
+  if (ids.length !== 2 || ids[0] !== first.memberId) throw new Error(`expected the leader ${first.memberId} and one new member in ${Buffer.from(got).toString("hex")}`);
+  const followerId = ids[1]!;
+  expectBytes(got, frame(joinV3Response(corr + 1, generation, first.memberId, first.memberId, [[first.memberId, metadataHex], [followerId, metadataHex]])));
+  expectBytes(await readFrame(followerConn), frame(joinV3Response(corr, generation, first.memberId, followerId, [])));
+  return { leader: { memberId: first.memberId, generation }, follower: { memberId: followerId, generation }, followerConn };
 }
