@@ -214,11 +214,15 @@ export async function secondMember(
   group: string,
   first: Joined,
   metadataHex: string,
+  /** runs while the new member waits, before the leader joins again */
+  whilePreparing: () => Promise<void> = async () => {},
 ): Promise<{ leader: Joined; follower: Joined; followerConn: InProcessConnection }> {
   const followerConn = kafka.connect(PEER);
   followerConn.send(bytesOf(frame(joinV3Request(corr, group, "", metadataHex))));
   const state = kafka.broker.groups.group(group)?.state;
   if (state !== "PreparingRebalance") throw new Error(`group ${group} is ${state}, not PreparingRebalance, after a second member's JoinGroup`);
+  await whilePreparing();
+  if (followerConn.take().length > 0) throw new Error("the new member was answered before the leader joined again");
   const generation = first.generation + 1;
   const got = await roundTrip(kafka.connect(PEER), joinV3Request(corr + 1, group, first.memberId, metadataHex));
   const ids = memberIdsIn(got);
