@@ -232,3 +232,35 @@ export async function secondMember(
   expectBytes(await readFrame(followerConn), frame(joinV3Response(corr, generation, first.memberId, followerId, [])));
   return { leader: { memberId: first.memberId, generation }, follower: { memberId: followerId, generation }, followerConn };
 }
+
+/** A static member (group.instance.id) joins an empty group with JoinGroup v5: at once (no MEMBER_ID_REQUIRED), generation 1, its own leader; returns its id "<instance>-<uuid>". */
+export async function joinStatic(kafka: InProcessBroker, corr: number, group: string, instance: string, metadataHex: string): Promise<string> {
+  const got = await roundTrip(
+    kafka.connect(PEER),
+    `
+    ${requestHeader(11, 5, corr, false)}
+    ${str(group)}  # group_id = ${q(group)}
+    ${i32(SESSION_TIMEOUT)}  # session_timeout_ms = ${SESSION_TIMEOUT}
+    ${i32(REBALANCE_TIMEOUT)}  # rebalance_timeout_ms = ${REBALANCE_TIMEOUT}
+    ${str("")}  # member_id = ""
+    ${str(instance)}  # group_instance_id = ${q(instance)}
+    ${str(PROTOCOL_TYPE)}  # protocol_type = "${PROTOCOL_TYPE}"
+    ${arr(1)}  # protocols: 1
+      ${str(PROTOCOL)} ${i32(metadataHex.length / 2)} ${metadataHex}  # "${PROTOCOL}", metadata`,
+  );
+  const id = memberIdIn(got, instance);
+  expectBytes(
+    got,
+    frame(`
+    ${responseHeader(corr, false)}
+    ${i32(0)}  # throttle_time_ms = 0
+    ${i16(0)}  # error_code = 0
+    ${i32(1)}  # generation_id = 1
+    ${str(PROTOCOL)}  # protocol_name = "${PROTOCOL}"
+    ${str(id)}  # leader = ${q(id)}
+    ${str(id)}  # member_id = ${q(id)}
+    ${arr(1)}  # members: 1
+      ${str(id)} ${str(instance)} ${i32(metadataHex.length / 2)} ${metadataHex}  # the member, its instance id, metadata`),
+  );
+  return id;
+}

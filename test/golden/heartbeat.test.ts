@@ -27,8 +27,8 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type InProcessBroker } from "../helpers.ts";
-import { PEER, assignment, encoders, findCoordinator, joinAlone, memberIdIn, q, secondMember, startGroupBroker, subscription, syncLeader } from "./groups.ts";
-import { arr, exchange, expectBytes, frame, i16, i32, requestHeader, responseHeader, roundTrip, str } from "./hex.ts";
+import { PEER, assignment, encoders, findCoordinator, joinAlone, joinStatic, q, secondMember, startGroupBroker, subscription, syncLeader } from "./groups.ts";
+import { exchange, i16, i32, requestHeader, responseHeader } from "./hex.ts";
 
 const flexible = (v: number) => v >= 4;
 
@@ -99,7 +99,7 @@ describe("Heartbeat golden bytes", () => {
         const group = `hb-static-v${v}`;
         const conn = kafka.connect(PEER);
         const c = 2200 + 10 * v;
-        const id = await joinStatic(c, group, "inst-1");
+        const id = await joinStatic(kafka, c, group, "inst-1", METADATA);
         await exchange(conn, request(v, c + 1, group, 1, id, "inst-1"), response(v, c + 1, 0));
         await exchange(conn, request(v, c + 2, group, 1, "other", "inst-1"), response(v, c + 2, 82));
       });
@@ -117,34 +117,3 @@ describe("Heartbeat golden bytes", () => {
   });
 });
 
-/** A static member (group.instance.id) joins an empty group with JoinGroup v5: at once, generation 1; returns its id. */
-async function joinStatic(corr: number, group: string, instance: string): Promise<string> {
-  const got = await roundTrip(
-    kafka.connect(PEER),
-    `
-    ${requestHeader(11, 5, corr, false)}
-    ${str(group)}  # group_id = ${q(group)}
-    ${i32(10000)}  # session_timeout_ms = 10000
-    ${i32(30000)}  # rebalance_timeout_ms = 30000
-    ${str("")}  # member_id = ""
-    ${str(instance)}  # group_instance_id = ${q(instance)}
-    ${str("consumer")}  # protocol_type = "consumer"
-    ${arr(1)}  # protocols: 1
-      ${str("range")} ${i32(METADATA.length / 2)} ${METADATA}  # "range", metadata`,
-  );
-  const id = memberIdIn(got, instance);
-  expectBytes(
-    got,
-    frame(`
-    ${responseHeader(corr, false)}
-    ${i32(0)}  # throttle_time_ms = 0
-    ${i16(0)}  # error_code = 0
-    ${i32(1)}  # generation_id = 1
-    ${str("range")}  # protocol_name = "range"
-    ${str(id)}  # leader = ${q(id)}
-    ${str(id)}  # member_id = ${q(id)}
-    ${arr(1)}  # members: 1
-      ${str(id)} ${str(instance)} ${i32(METADATA.length / 2)} ${METADATA}  # the member, its instance id, metadata`),
-  );
-  return id;
-}
