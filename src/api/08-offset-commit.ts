@@ -1,6 +1,8 @@
 // OffsetCommit (key 8), v2-9 as Kafka 4.4 serves them (it dropped v0-1, KIP-896).
 // Partitions of topics the metadata does not have are answered
-// UNKNOWN_TOPIC_OR_PARTITION first, as KafkaApis does; the rest go to the
+// UNKNOWN_TOPIC_OR_PARTITION first, as KafkaApis does (the coordinator's
+// answers are merged after them by topic name; with none refused they are the
+// response as they are, a topic named twice answered twice); the rest go to the
 // group coordinator, which checks the member and generation (generation -1
 // with an empty member id commits for a group with no members: simple
 // consumers and admin tools) and writes one OffsetCommit record per partition
@@ -60,10 +62,18 @@ export const offsetCommit = defineHandler({
         },
         apiVersion,
       );
-      if ("errorCode" in r) {
-        for (const t of valid) for (const p of t.partitions) topicOf(t.name).partitions.push({ partitionIndex: p.partitionIndex, errorCode: r.errorCode });
-      } else {
-        for (const t of r.topics) topicOf(t.name).partitions.push(...t.partitions);
+      const answered: ResponseTopic[] =
+        "errorCode" in r ? valid.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: r.errorCode })) })) : r.topics;
+      // OffsetCommitResponse.Builder.merge: the coordinator's topics as they are when nothing was refused
+      // before (a topic named twice stays twice), else merged into the refused ones by name
+      if (out.length === 0) return { throttleTimeMs: 0, topics: answered };
+      for (const t of answered) {
+        const known = byName.get(t.name);
+        if (known) known.partitions.push(...t.partitions);
+        else {
+          byName.set(t.name, t);
+          out.push(t);
+        }
       }
     }
     return { throttleTimeMs: 0, topics: out };

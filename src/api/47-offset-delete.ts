@@ -47,6 +47,8 @@ export const offsetDelete = defineHandler({
     }
     const r = broker.groups.deleteOffsets(req.groupId, valid);
     if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, throttleTimeMs: 0, topics: [] };
+    // with none refused before, the coordinator's answer as it is (a topic named twice stays twice)
+    if (out.length === 0) return { errorCode: ErrorCode.NONE, throttleTimeMs: 0, topics: r.topics };
     for (const t of r.topics) add(t.name, t.partitions);
     return { errorCode: ErrorCode.NONE, throttleTimeMs: 0, topics: out };
   },
