@@ -173,7 +173,13 @@ export async function stableGroup(conn: InProcessConnection, corr: number, group
  * OffsetCommit v9 without a generation (-1, member ""): what an admin client
  * or a consumer without group management commits; every partition answered 0.
  */
-export async function commitSimple(conn: InProcessConnection, corr: number, group: string, topic: string, offsets: [partition: number, offset: number, metadata: string | null][]): Promise<void> {
+export async function commitSimple(
+  conn: InProcessConnection,
+  corr: number,
+  group: string,
+  topic: string,
+  offsets: [partition: number, offset: number, metadata: string | null, leaderEpoch?: number][],
+): Promise<void> {
   const e = encoders(true);
   await exchange(
     conn,
@@ -186,7 +192,7 @@ export async function commitSimple(conn: InProcessConnection, corr: number, grou
     ${e.a(1)}  # topics: 1
       ${e.s(topic)}  # name = ${q(topic)}
       ${e.a(offsets.length)}  # partitions: ${offsets.length}
-      ${offsets.map(([p, o, m]) => `        ${i32(p)} ${i64(o)} ${i32(-1)} ${e.ns(m)} ${TAGS}  # partition ${p}: offset ${o}, leader epoch -1, metadata ${q(m)}`).join("\n")}
+      ${offsets.map(([p, o, m, epoch = -1]) => `        ${i32(p)} ${i64(o)} ${i32(epoch)} ${e.ns(m)} ${TAGS}  # partition ${p}: offset ${o}, leader epoch ${epoch}, metadata ${q(m)}`).join("\n")}
       ${e.tags("topic")}
     ${e.tags("request")}`,
     `
