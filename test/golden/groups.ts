@@ -212,7 +212,9 @@ export async function commitSimple(
  * Stable at first.generation): its JoinGroup v3 (on a connection of its own)
  * waits while the group is PreparingRebalance, until the leader joins again;
  * then both are answered with the next generation, the leader given both
- * members (in the order they joined) and the new member none.
+ * members and the new member none. Ours lists the members in the order they
+ * joined; Kafka 4.4 in its members hash map's order (checked against it with
+ * the ids masked), which clients do not rely on.
  */
 export async function secondMember(
   kafka: InProcessBroker,
