@@ -398,6 +398,7 @@ static rd_kafka_t *new_group_member(const char *group, struct member *m, int aut
                 setc(c, "heartbeat.interval.ms", "100");
         rd_kafka_conf_set_rebalance_cb(c, rebalance_cb);
         rd_kafka_conf_set_opaque(c, m);
+        apply_x(c);
         rd_kafka_t *rk = new_handle(RD_KAFKA_CONSUMER, c);
         rd_kafka_poll_set_consumer(rk);
         return rk;
