@@ -320,38 +320,54 @@ static int report_consumer_error(const rd_kafka_message_t *m, int *shown) {
         return 1;
 }
 
-static int cmd_consume(void) {
-        rd_kafka_t *rk = new_consumer();
-        wait_metadata(rk);
-        assign_all(rk);
+struct consumed {
+        long cnt, anomalies, errors;
+        uint64_t bytes;
+        double secs;
+};
 
+/* Reads O.n messages: timed from the first to the last, counting offsets
+ * that are not previous + 1 within a partition. */
+static struct consumed consume_n(rd_kafka_t *rk) {
         int64_t *next = calloc((size_t)O.parts, sizeof(*next));
-        long cnt = 0, anomalies = 0, errors = 0;
+        struct consumed c = {0};
         int shown = 0;
-        uint64_t bytes = 0;
         int64_t t_first = 0, t_last = 0;
-        while (cnt < O.n) {
+        while (c.cnt < O.n) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
                 if (!m)
                         continue;
                 if (m->err) {
-                        errors += report_consumer_error(m, &shown);
+                        c.errors += report_consumer_error(m, &shown);
                 } else {
                         t_last = now_ns();
-                        if (!cnt++)
+                        if (!c.cnt++)
                                 t_first = t_last;
-                        bytes += m->len;
+                        c.bytes += m->len;
                         if (m->partition >= 0 && m->partition < O.parts) {
                                 if (m->offset != next[m->partition])
-                                        anomalies++;
+                                        c.anomalies++;
                                 next[m->partition] = m->offset + 1;
                         }
                 }
                 rd_kafka_message_destroy(m);
         }
-        double secs = (double)(t_last - t_first) / 1e9;
-        if (secs <= 0)
-                secs = 1e-9;
+        free(next);
+        c.secs = (double)(t_last - t_first) / 1e9;
+        if (c.secs <= 0)
+                c.secs = 1e-9;
+        return c;
+}
+
+static int cmd_consume(void) {
+        rd_kafka_t *rk = new_consumer();
+        wait_metadata(rk);
+        assign_all(rk);
+
+        struct consumed c = consume_n(rk);
+        long cnt = c.cnt, anomalies = c.anomalies, errors = c.errors;
+        uint64_t bytes = c.bytes;
+        double secs = c.secs;
         printf("RESULT status=ok mode=consume msgs=%ld bytes=%" PRIu64
                " secs=%.4f msgs_per_s=%.0f mb_per_s=%.2f offset_anomalies=%ld consumer_errors=%ld\n",
                cnt, bytes, secs, (double)cnt / secs, (double)bytes / 1e6 / secs, anomalies,
@@ -422,33 +438,10 @@ static int cmd_gconsume(void) {
         wait_metadata(rk);
         int64_t t_sub = now_ns();
         subscribe(rk);
-        int64_t *next = calloc((size_t)O.parts, sizeof(*next));
-        long cnt = 0, anomalies = 0, errors = 0;
-        int shown = 0;
-        uint64_t bytes = 0;
-        int64_t t_first = 0, t_last = 0;
-        while (cnt < O.n) {
-                rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
-                if (!m)
-                        continue;
-                if (m->err) {
-                        errors += report_consumer_error(m, &shown);
-                } else {
-                        t_last = now_ns();
-                        if (!cnt++)
-                                t_first = t_last;
-                        bytes += m->len;
-                        if (m->partition >= 0 && m->partition < O.parts) {
-                                if (m->offset != next[m->partition])
-                                        anomalies++;
-                                next[m->partition] = m->offset + 1;
-                        }
-                }
-                rd_kafka_message_destroy(m);
-        }
-        double secs = (double)(t_last - t_first) / 1e9;
-        if (secs <= 0)
-                secs = 1e-9;
+        struct consumed c = consume_n(rk);
+        long cnt = c.cnt, anomalies = c.anomalies, errors = c.errors;
+        uint64_t bytes = c.bytes;
+        double secs = c.secs;
         /* the last commit, synchronously: the committed offsets must reach the log */
         rd_kafka_resp_err_t ce = rd_kafka_commit(rk, NULL, 0);
         printf("RESULT status=%s mode=gconsume msgs=%ld bytes=%" PRIu64
