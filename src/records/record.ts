@@ -22,6 +22,7 @@ import {
   OFF_RECORD_COUNT,
 } from "./batch.ts";
 import { crc32c } from "./crc32c.ts";
+import { compress, decompress } from "./compression.ts";
 
 export interface RecordHeader {
   key: string;
@@ -50,8 +51,10 @@ export interface BuildBatchOptions {
   baseOffset?: number;
   /** default Date.now() */
   baseTimestamp?: number;
-  /** compression bits must be 0: this builder does not compress */
+  /** the compression bits (low 3) choose the codec the records are compressed with */
   attributes?: number;
+  /** offset deltas, default 0..n-1 (tests write lying ones) */
+  offsetDeltas?: number[];
   producerId?: number;
   producerEpoch?: number;
   baseSequence?: number;
@@ -94,8 +97,9 @@ function readVarBytes(r: Reader): Uint8Array | null {
 }
 
 /**
- * Decodes the records of one uncompressed magic-2 batch (the bytes start at
- * its baseOffset). Throws DecodeError on compressed or malformed batches.
+ * Decodes the records of one magic-2 batch (the bytes start at its
+ * baseOffset), decompressing it first when it is compressed. Throws
+ * DecodeError on malformed batches, CompressionError on bad compressed bytes.
  */
 export function decodeRecords(batch: Uint8Array): Record[] {
   if (batch.length < BATCH_HEADER_SIZE) throw new DecodeError(`batch of ${batch.length} bytes is shorter than its header`);
@@ -105,18 +109,23 @@ export function decodeRecords(batch: Uint8Array): Record[] {
   const magic = v.getInt8(OFF_MAGIC);
   if (magic !== 2) throw new DecodeError(`magic ${magic}`);
   const codec = v.getInt16(OFF_ATTRIBUTES) & ATTR_COMPRESSION_MASK;
-  if (codec !== 0) throw new DecodeError(`compressed batch (codec ${codec}) cannot be decoded`);
   const count = v.getInt32(OFF_RECORD_COUNT);
-  // every record takes at least 7 bytes, so a larger count is corrupt
-  if (count < 0 || count * 7 > size - BATCH_HEADER_SIZE) throw new DecodeError(`record count ${count}`);
+  if (codec === 0) return decodeRecordsSection(batch, BATCH_HEADER_SIZE, size, count);
+  const data = decompress(codec, batch.subarray(BATCH_HEADER_SIZE, size));
+  return decodeRecordsSection(data, 0, data.length, count);
+}
 
+/** Decodes `count` records from buf[start, end) (an uncompressed records section). */
+export function decodeRecordsSection(buf: Uint8Array, start: number, end: number, count: number): Record[] {
+  // every record takes at least 7 bytes, so a larger count is corrupt
+  if (count < 0 || count * 7 > end - start) throw new DecodeError(`record count ${count}`);
   const out: Record[] = new Array(count);
-  const outer = new Reader(batch, BATCH_HEADER_SIZE, size);
+  const outer = new Reader(buf, start, end);
   for (let i = 0; i < count; i++) {
     const len = outer.varint();
     if (len < 0 || len > outer.remaining) throw new DecodeError(`record ${i}: length ${len}`);
     // a reader bounded by the record's own length, so a bad field cannot read into the next record
-    const r = new Reader(batch, outer.pos, outer.pos + len);
+    const r = new Reader(buf, outer.pos, outer.pos + len);
     outer.pos += len;
     r.int8(); // record attributes: unused
     const timestampDelta = r.varlong();
@@ -150,12 +159,14 @@ function writeVarBytes(w: Writer, b: Uint8Array | null | undefined): void {
   w.raw(b);
 }
 
-/** Builds one uncompressed magic-2 batch with a correct CRC-32C. Offset deltas are the record indexes. */
+/**
+ * Builds one magic-2 batch with a correct CRC-32C, compressed with the codec in
+ * attributes' low bits. Offset deltas are the record indexes unless given.
+ */
 export function buildBatch(opts: BuildBatchOptions): Uint8Array {
   const recs = opts.records;
   if (recs.length === 0) throw new Error("a batch needs at least one record");
   const attributes = opts.attributes ?? 0;
-  if (attributes & ATTR_COMPRESSION_MASK) throw new Error("buildBatch does not compress");
   const baseTimestamp = opts.baseTimestamp ?? Date.now();
   let maxDelta = 0;
   for (const r of recs) maxDelta = Math.max(maxDelta, r.timestampDelta ?? 0);
@@ -175,13 +186,14 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
   w.int32(opts.baseSequence ?? -1);
   w.int32(recs.length);
 
+  const records = new Writer(256);
   const body = new Writer(128);
   for (let i = 0; i < recs.length; i++) {
     const rec = recs[i]!;
     body.reset();
     body.int8(0); // record attributes
     body.varlong(rec.timestampDelta ?? 0);
-    body.varint(i);
+    body.varint(opts.offsetDeltas?.[i] ?? i);
     writeVarBytes(body, rec.key);
     writeVarBytes(body, rec.value);
     const headers = rec.headers ?? [];
@@ -192,9 +204,11 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
       body.raw(k);
       writeVarBytes(body, h.value);
     }
-    w.varint(body.pos);
-    w.raw(body.finish());
+    records.varint(body.pos);
+    records.raw(body.finish());
   }
+  const codec = attributes & ATTR_COMPRESSION_MASK;
+  w.raw(codec === 0 ? records.finish() : compress(codec, records.finish()));
 
   const out = w.finish().slice();
   const v = new DataView(out.buffer);
