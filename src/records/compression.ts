@@ -1,8 +1,8 @@
 // Record batch compression: the codec is the batch attributes' low 3 bits
 // (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd), as Kafka numbers them.
 // Choices (measured by bench/compression.ts, README "Compression"):
-//   gzip   Bun.gzipSync / Bun.gunzipSync (zlib built into Bun; node:zlib when
-//          run under Node through the embed build)
+//   gzip   Bun.gzipSync to compress; node:zlib gunzipSync to decompress
+//          (Bun.gunzipSync is faster but stops after the first gzip member)
 //   zstd   Bun.zstdCompressSync / zstdDecompressSync (libzstd built into Bun;
 //          node:zlib's zstd under Node 22.15+)
 //   snappy, lz4  our own TypeScript (snappy.ts, lz4.ts): Bun has neither, and

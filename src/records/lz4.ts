@@ -202,6 +202,7 @@ function encodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Arra
     }
     dst[tokenPos] = token;
   };
+  let misses = 0; // after 64 misses in a row the step grows, as LZ4 skips incompressible stretches
   while (ip < matchLimit) {
     const v = src[ip]! | (src[ip + 1]! << 8) | (src[ip + 2]! << 16) | (src[ip + 3]! << 24);
     const h = hash4(v);
@@ -215,9 +216,10 @@ function encodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Arra
       src[ref + 2] !== src[ip + 2] ||
       src[ref + 3] !== src[ip + 3]
     ) {
-      ip++;
+      ip += 1 + (misses++ >>> 6);
       continue;
     }
+    misses = 0;
     let len = MIN_MATCH;
     const lenLimit = end - 5;
     while (ip + len < lenLimit && src[ref + len] === src[ip + len]) len++;

@@ -184,15 +184,17 @@ function encodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Arra
   let anchor = start;
   let ip = start;
   const limit = end - 4;
+  let misses = 0; // the step grows after 32 misses in a row, as snappy skips incompressible stretches
   while (ip <= limit) {
     const v = src[ip]! | (src[ip + 1]! << 8) | (src[ip + 2]! << 16) | (src[ip + 3]! << 24);
     const h = Math.imul(v, 0x1e35a7bd) >>> (32 - HASH_LOG);
     const ref = table[h]!;
     table[h] = ip;
     if (ref < 0 || src[ref] !== src[ip] || src[ref + 1] !== src[ip + 1] || src[ref + 2] !== src[ip + 2] || src[ref + 3] !== src[ip + 3]) {
-      ip++;
+      ip += 1 + (misses++ >>> 5);
       continue;
     }
+    misses = 0;
     let len = 4;
     while (ip + len < end && src[ref + len] === src[ip + len]) len++;
     if (ip > anchor) dp = emitLiteral(src, anchor, ip, dst, dp);
