@@ -18,6 +18,7 @@ import { Listeners } from "./net/server.ts";
 import { GroupCoordinator } from "./coordinator/group/group-coordinator.ts";
 import { service, type Service } from "./service.ts";
 import { log } from "./log.ts";
+import { checkLogDir } from "./storage/log-dir.ts";
 import { ErrorCode } from "./protocol/errors.ts";
 
 export interface BrokerOptions {
@@ -46,6 +47,7 @@ export class Broker {
       service(
         "metadata",
         () => {
+          checkLogDir(config.logDir);
           this.metadata = MetadataStore.open({ logDir: config.logDir, nodeId: config.nodeId, brokerConfig: config.raw, warn: (m) => log.warn(m) });
         },
         () => this.metadata.close(),

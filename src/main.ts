@@ -10,6 +10,7 @@ import { helpLines } from "./config/catalog.ts";
 import { log, setLogLevel } from "./log.ts";
 import { Broker } from "./broker.ts";
 import { ListenError } from "./net/server.ts";
+import { LogDirError } from "./storage/log-dir.ts";
 import { enableNativeCrc32c } from "./records/crc32c.ts";
 
 const USAGE = `Usage: kafka [server.properties] [--override key=value ...]
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   try {
     await broker.start();
   } catch (e) {
-    if (e instanceof ListenError) fail(e.message);
+    if (e instanceof ListenError || e instanceof LogDirError) fail(e.message);
     fail(`cannot open log dir ${config.logDir}: ${(e as Error).message}`);
   }
   let stopping = false;

@@ -28,6 +28,7 @@ import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, OFF_ATTRIBUTES, OFF_MAX_TIM
 import { batchBaseTimestamp, decodeRecords } from "../records/record.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "../metadata/properties.ts";
 import { randomUuid, uuidEquals, uuidHex, uuidToBase64 } from "../metadata/uuid.ts";
+import { diskIo } from "./disk-io.ts";
 import { createSegment, scanSegment, Segment, SegmentFile, SegmentRecords, segmentName, writeIndexes, type BatchHeaderListener, type CrcCheck } from "./segment.ts";
 
 export { segmentName, type BatchHeader, type BatchHeaderListener } from "./segment.ts";
@@ -247,7 +248,7 @@ export class PartitionLog {
     }
     let done = 0;
     try {
-      while (done < buf.length) done += writeSync(seg.fd, buf, done, buf.length - done, seg.size + done);
+      while (done < buf.length) done += diskIo.writeSync(seg.fd, buf, done, buf.length - done, seg.size + done);
     } catch (e) {
       ftruncateSync(seg.fd, seg.size); // no half-written batches left behind
       throw e;
@@ -405,7 +406,7 @@ export class PartitionLog {
 
   /** fsyncs what was appended since the last flush. */
   flush(): void {
-    for (const seg of this.unflushed) fsyncSync(seg.fd);
+    for (const seg of this.unflushed) diskIo.fsyncSync(seg.fd);
     this.unflushed.clear();
   }
 
