@@ -315,6 +315,15 @@ const WORKLOADS: Workload[] = [
     metrics: THROUGHPUT,
     mb: 100,
   },
+  // compressed produce: the broker decompresses and walks each batch to validate it (src/records/validator.ts)
+  ...(["lz4", "zstd", "snappy", "gzip"] as const).map((codec): Workload => ({
+    name: `produce 1M × 100 B, acks=1, linger 5, compression.codec=${codec}`,
+    topic: `p100${codec}`,
+    args: (b, t) => [...produce(1e6, 100, "1")(b, t), "-X", `compression.codec=${codec}`],
+    limit: 60,
+    metrics: THROUGHPUT,
+    mb: 100,
+  })),
   { name: "produce 200k × 1 KiB, acks=1, linger 5", topic: "p1k", args: produce(2e5, 1024, "1"), limit: 60, metrics: THROUGHPUT, mb: 204.8 },
   { name: "consume 1M × 100 B from offset 0", topic: "p100a1", args: consume(1e6), limit: 60, metrics: THROUGHPUT, needs: "p100a1", mb: 100 },
   { name: "consume 200k × 1 KiB from offset 0", topic: "p1k", args: consume(2e5), limit: 60, metrics: THROUGHPUT, needs: "p1k", mb: 204.8 },

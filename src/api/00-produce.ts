@@ -5,6 +5,13 @@
 // INVALID_RECORD. Each batch is checked (magic 2, lengths, CRC-32C over
 // attributes..end); a bad one gets CORRUPT_MESSAGE and nothing of that
 // partition is written. A batch over the topic's max.message.bytes gets MESSAGE_TOO_LARGE.
+// Then Kafka's log validator (src/records/validator.ts): record count, offset
+// deltas, control bit, codec, every record's structure (compressed batches
+// decompressed), keys for compacted topics, timestamps; its errors carry
+// record_errors and error_message as Kafka fills them, and nothing is written.
+// A topic compression.type other than producer recompresses the batch to that
+// codec; message.timestamp.type=LogAppendTime stamps the batch (attribute and
+// maxTimestamp, CRC again) and answers log_append_time_ms, as Kafka.
 // As Kafka, a Produce to a topic that does not exist gets
 // UNKNOWN_TOPIC_OR_PARTITION and creates nothing, whatever
 // auto.create.topics.enable says: topics are auto-created by Metadata, which
@@ -22,7 +29,10 @@
 
 import { ProduceRequest, ProduceResponse } from "../protocol/messages/produce.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { validateBatches } from "../records/batch.ts";
+import { ATTR_COMPRESSION_MASK, NEGATIVE_COUNT, scanBatches, stampLogAppendTime, validateBatches, type BatchInfo } from "../records/batch.ts";
+import { validateProducedBatch } from "../records/validator.ts";
+import { recompressBatch } from "../records/record.ts";
+import { CODEC_NAMES } from "../records/compression.ts";
 import { log } from "../log.ts";
 import { defineHandler, type HandlerResult } from "./handler.ts";
 import type { Encodable } from "../protocol/schema.ts";
@@ -38,6 +48,13 @@ type Response = Encodable<typeof ProduceResponse>;
 const ADMIN_CLIENT_ID = "__admin_client";
 type TopicResponse = Response["responses"][number];
 type PartitionResponse = TopicResponse["partitionResponses"][number];
+
+/** The codec a topic's compression.type asks for when it differs from the batch's, else -1. */
+function targetCodec(compressionType: string, codec: number): number {
+  if (compressionType === "producer") return -1;
+  const target = compressionType === "uncompressed" ? 0 : CODEC_NAMES.indexOf(compressionType as (typeof CODEC_NAMES)[number]);
+  return target < 0 || target === codec ? -1 : target;
+}
 
 function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null, internalAllowed: boolean): PartitionResponse {
   const res: PartitionResponse = { index: partition, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: EMPTY_ARRAY };
@@ -58,15 +75,18 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
   const scan = validateBatches(records);
   if (!scan.ok) {
     log.warn(`produce to ${topic}-${partition}: corrupt batch (${scan.reason}); nothing written`);
-    res.errorCode = ErrorCode.CORRUPT_MESSAGE;
+    // a CRC-valid batch claiming no records: Kafka's validator answers INVALID_RECORD
+    res.errorCode = scan.reason.startsWith(NEGATIVE_COUNT) ? ErrorCode.INVALID_RECORD : ErrorCode.CORRUPT_MESSAGE;
+    if (res.errorCode === ErrorCode.INVALID_RECORD) res.logStartOffset = part.logStartOffset;
     return res;
   }
   if (scan.batches.length !== 1) {
     res.errorCode = ErrorCode.INVALID_RECORD;
     return res;
   }
-  const batch = scan.batches[0]!;
-  if (batch.size > broker.storage.metadata.topicConfig(topic).maxMessageBytes) {
+  let batch = scan.batches[0]!;
+  const tc = broker.storage.metadata.topicConfig(topic);
+  if (batch.size > tc.maxMessageBytes) {
     res.errorCode = ErrorCode.MESSAGE_TOO_LARGE;
     return res;
   }
@@ -75,10 +95,44 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
     res.logStartOffset = part.logStartOffset;
     return res;
   }
+  // Kafka's log validator: counts, deltas, control bit, codec, record structure, keys, timestamps (src/records/validator.ts)
+  const now = Date.now();
+  const failure = validateProducedBatch(records, batch, part.name, {
+    logAppendTime: tc.logAppendTime,
+    beforeMaxMs: tc.timestampBeforeMaxMs,
+    afterMaxMs: tc.timestampAfterMaxMs,
+    compacted: tc.compacted,
+    now,
+  });
+  if (failure !== null) {
+    log.warn(`produce to ${part.name}: ${failure.message}; nothing written`);
+    res.errorCode = failure.errorCode;
+    res.recordErrors = failure.recordErrors;
+    // Kafka fills error_message only for record-level errors (RecordValidationException)
+    if (failure.recordErrors.length > 0) res.errorMessage = failure.message;
+    res.logStartOffset = part.logStartOffset;
+    return res;
+  }
+  let batches: BatchInfo[] = scan.batches;
+  // compression.type other than producer: Kafka recompresses to the topic's codec
+  const target = targetCodec(tc.compressionType, batch.attributes & ATTR_COMPRESSION_MASK);
+  if (target >= 0) {
+    records = recompressBatch(records.subarray(batch.position, batch.position + batch.size), target);
+    batches = scanBatches(records, false).batches;
+    batch = batches[0]!;
+    if (batch.size > tc.maxMessageBytes) {
+      res.errorCode = ErrorCode.MESSAGE_TOO_LARGE;
+      return res;
+    }
+  }
+  if (tc.logAppendTime) {
+    stampLogAppendTime(records, batch, now);
+    res.logAppendTimeMs = now;
+  }
   // the partition stamps the leader epoch, writes, and wakes the fetches waiting on it
   let result: AppendResult;
   try {
-    result = part.append(records, scan.batches);
+    result = part.append(records, batches);
   } catch (e) {
     log.error(`produce to ${part.name}: ${(e as Error).message}`);
     res.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;

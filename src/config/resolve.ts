@@ -30,6 +30,14 @@ export interface TopicConfig {
   segmentBytes: number;
   indexIntervalBytes: number;
   maxMessageBytes: number;
+  /** message.timestamp.type is LogAppendTime */
+  logAppendTime: boolean;
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
+  /** cleanup.policy includes compact */
+  compacted: boolean;
+  /** compression.type: "producer" keeps the batch's codec */
+  compressionType: string;
 }
 
 export class ConfigResolver {
@@ -118,6 +126,11 @@ export class ConfigResolver {
         segmentBytes: this.topic(topic, "segment.bytes").value as number,
         indexIntervalBytes: this.topic(topic, "index.interval.bytes").value as number,
         maxMessageBytes: this.topic(topic, "max.message.bytes").value as number,
+        logAppendTime: this.topic(topic, "message.timestamp.type").value === "LogAppendTime",
+        timestampBeforeMaxMs: this.topic(topic, "message.timestamp.before.max.ms").value as number,
+        timestampAfterMaxMs: this.topic(topic, "message.timestamp.after.max.ms").value as number,
+        compacted: (this.topic(topic, "cleanup.policy").value as string[]).includes("compact"),
+        compressionType: this.topic(topic, "compression.type").value as string,
       };
       this.cache.set(topic, c);
     }

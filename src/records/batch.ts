@@ -93,6 +93,9 @@ export function readBatchInfo(b: Uint8Array, p: number, size: number): BatchInfo
   };
 }
 
+/** scanBatches' reason for a CRC-valid batch with a negative count or lastOffsetDelta (Produce: INVALID_RECORD, as Kafka) */
+export const NEGATIVE_COUNT = "negative record count";
+
 /** The batches that check out, where they end, and why the walk stopped early (null when it did not). */
 export interface BatchScan {
   batches: BatchInfo[];
@@ -116,8 +119,8 @@ export function scanBatches(buf: Uint8Array, verifyCrc = true): BatchScan {
     const magic = (buf[p + OFF_MAGIC]! << 24) >> 24;
     if (magic !== 2) return stop(`magic ${magic} at ${p}`);
     const info = readBatchInfo(buf, p, size);
-    if (info.recordCount < 0 || info.lastOffsetDelta < 0) return stop(`negative record count at ${p}`);
     if (verifyCrc && crc32c(buf, p + OFF_ATTRIBUTES, p + size) !== uint32At(buf, p + OFF_CRC)) return stop(`crc mismatch at ${p}`);
+    if (info.recordCount < 0 || info.lastOffsetDelta < 0) return stop(`${NEGATIVE_COUNT} at ${p}`);
     batches.push(info);
     p += size;
   }
@@ -143,4 +146,25 @@ export function setPartitionLeaderEpoch(buf: Uint8Array, position: number, epoch
   buf[p + 1] = epoch >>> 16;
   buf[p + 2] = epoch >>> 8;
   buf[p + 3] = epoch;
+}
+
+/**
+ * Stamps LogAppendTime as Kafka does for a topic with
+ * message.timestamp.type=LogAppendTime: the timestamp-type attribute and
+ * maxTimestamp = now (records keep their deltas; readers use maxTimestamp),
+ * then the CRC again. Updates `info` to match.
+ */
+export function stampLogAppendTime(buf: Uint8Array, info: BatchInfo, now: number): void {
+  const p = info.position;
+  const attributes = info.attributes | ATTR_TIMESTAMP_TYPE;
+  buf[p + OFF_ATTRIBUTES] = attributes >>> 8;
+  buf[p + OFF_ATTRIBUTES + 1] = attributes;
+  setInt64At(buf, p + OFF_MAX_TIMESTAMP, now);
+  const crc = crc32c(buf, p + OFF_ATTRIBUTES, p + info.size);
+  buf[p + OFF_CRC] = crc >>> 24;
+  buf[p + OFF_CRC + 1] = crc >>> 16;
+  buf[p + OFF_CRC + 2] = crc >>> 8;
+  buf[p + OFF_CRC + 3] = crc;
+  info.attributes = attributes;
+  info.maxTimestamp = now;
 }

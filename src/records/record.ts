@@ -216,3 +216,31 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
   v.setUint32(OFF_CRC, crc32c(out, OFF_ATTRIBUTES));
   return out;
 }
+
+/**
+ * The same batch with its records compressed by `codec` instead (topic
+ * compression.type other than producer, compaction): header fields kept,
+ * records re-encoded with their deltas, CRC recomputed.
+ */
+export function recompressBatch(batch: Uint8Array, codec: number): Uint8Array {
+  const v = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  const records = decodeRecords(batch);
+  const attributes = (v.getInt16(OFF_ATTRIBUTES) & ~ATTR_COMPRESSION_MASK) | codec;
+  const out = buildBatch({
+    baseOffset: v.getInt32(0) * 4294967296 + v.getUint32(4),
+    partitionLeaderEpoch: v.getInt32(12),
+    attributes,
+    baseTimestamp: batchBaseTimestamp(batch),
+    producerId: v.getInt32(43) * 4294967296 + v.getUint32(47),
+    producerEpoch: v.getInt16(51),
+    baseSequence: v.getInt32(53),
+    records: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestampDelta: r.timestampDelta })),
+    offsetDeltas: records.map((r) => r.offsetDelta),
+  });
+  // keep the original maxTimestamp (buildBatch computes it from the deltas, which is the same unless it lied)
+  out.set(batch.subarray(35, 43), 35);
+  const ov = new DataView(out.buffer);
+  ov.setInt32(23, v.getInt32(23)); // lastOffsetDelta as sent (validated already)
+  ov.setUint32(OFF_CRC, crc32c(out, OFF_ATTRIBUTES));
+  return out;
+}
