@@ -20,7 +20,11 @@
 // answers. Offsets are assigned by rewriting baseOffset
 // in place and the leader epoch is stamped (both outside the CRC); the bytes go
 // to the segment file (page cache) before the response. acks=0 gets no
-// response at all.
+// response at all. With log.flush.before.ack (ours) an acks=all response, and
+// with flush.messages reached any response, waits for the fsync of what was
+// appended (group commit, src/storage/durability.ts); a failed fsync is
+// KAFKA_STORAGE_ERROR for that partition. A failed write is KAFKA_STORAGE_ERROR
+// too, with nothing of it left in the log.
 // Idempotent producers (producer id >= 0): the partition checks the batch
 // against its producer state (src/storage/producer-state.ts); a duplicate of a
 // recent batch is answered with the original base offset and not written, a
@@ -56,7 +60,12 @@ function targetCodec(compressionType: string, codec: number): number {
   return target < 0 || target === codec ? -1 : target;
 }
 
-function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null, internalAllowed: boolean): PartitionResponse {
+/**
+ * Appends one partition's batch. `waits` gets what the response must wait
+ * for (the fsync of durable mode or flush.messages: src/storage/durability.ts)
+ * with what to do when it fails.
+ */
+function appendPartition(broker: Broker, topic: string, partition: number, records: Uint8Array | null, internalAllowed: boolean, acks: number, waits: Promise<void>[]): PartitionResponse {
   const res: PartitionResponse = { index: partition, errorCode: ErrorCode.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: EMPTY_ARRAY };
   // the coordinators' topics are written by the broker only (ReplicaManager: "Cannot append to internal topic")
   if (!internalAllowed && isInternalTopic(topic)) {
@@ -148,6 +157,17 @@ function appendPartition(broker: Broker, topic: string, partition: number, recor
   // Kafka answers a duplicate with the original batch's timestamp as log_append_time_ms
   if (result.duplicate) res.logAppendTimeMs = result.timestamp!;
   res.logStartOffset = part.logStartOffset;
+  // a duplicate waits too: the original may not be fsynced yet
+  const flushed = broker.storage.durability.appended(part, result.duplicate ? part.logEndOffset : result.baseOffset, acks);
+  if (flushed !== null) {
+    waits.push(
+      flushed.catch(() => {
+        // the bytes may not be on disk: not acknowledged (the fsync failure is logged once per partition)
+        res.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+        res.baseOffset = -1;
+      }),
+    );
+  }
   return res;
 }
 
@@ -163,15 +183,19 @@ export const produce = defineHandler({
     const acks = req.acks;
     const internalAllowed = header.clientId === ADMIN_CLIENT_ID;
     const validAcks = acks === -1 || acks === 0 || acks === 1;
+    const waits: Promise<void>[] = [];
     const responses = req.topicData.map((td): TopicResponse => ({
       name: td.name,
       partitionResponses: td.partitionData.map((pd): PartitionResponse =>
         validAcks
-          ? appendPartition(broker, td.name, pd.index, pd.records, internalAllowed)
+          ? appendPartition(broker, td.name, pd.index, pd.records, internalAllowed, acks, waits)
           : { index: pd.index, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: EMPTY_ARRAY },
       ),
     }));
     if (acks === 0) return null;
-    return { responses, throttleTimeMs: 0 };
+    const response: Response = { responses, throttleTimeMs: 0 };
+    // answered once the fsyncs it waits for are done; responses behind it on the connection wait their turn
+    if (waits.length > 0) return Promise.all(waits).then(() => response);
+    return response;
   },
 });

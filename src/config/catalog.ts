@@ -145,6 +145,10 @@ const KEYS: readonly ConfigKey[] = [
   broker("max.request.partition.size.limit", "int", "2000", "Most partitions one DescribeTopicPartitions response carries.", { min: 1, applied: true }),
   broker("producer.id.expiration.ms", "int", "86400000", "Idle time (since its last batch's timestamp) before a producer id's state is dropped.", { min: 1, ...CW, applied: true }),
   broker("producer.id.expiration.check.interval.ms", "int", "600000", "How often idle producer ids are looked for (internal in Kafka).", { min: 1, internal: true, applied: true }),
+  broker("log.flush.interval.messages", "long", LONG_MAX, "Messages appended before a partition is fsynced.", { min: 1, ...CW, applied: true }),
+  broker("log.flush.interval.ms", "long", null, "Time a message stays unflushed; falls back to log.flush.scheduler.interval.ms.", { ...CW, applied: true }),
+  broker("log.flush.scheduler.interval.ms", "long", LONG_MAX, "How often the flusher checks for logs to flush.", { applied: true }),
+  broker("log.flush.before.ack", "boolean", "false", "Ours: an acks=all produce is answered once its bytes are fsynced (group commit).", { applied: true, kafka: false }),
   broker("log.level", "string", "info", "Our log threshold (not a Kafka key).", { validValues: ["debug", "info", "warn", "error"], ignoreCase: true, applied: true, kafka: false }),
 
   // --- broker: declared for the coming issues, not acted on yet
@@ -156,9 +160,6 @@ const KEYS: readonly ConfigKey[] = [
   broker("log.roll.ms", "long", null, "Time before a new segment is rolled; overrides log.roll.hours.", CW),
   broker("log.roll.hours", "int", "168", "Time in hours before a new segment is rolled.", { min: 1 }),
   broker("log.index.size.max.bytes", "int", "10485760", "Largest offset index file.", { min: 4, ...CW }),
-  broker("log.flush.interval.messages", "long", LONG_MAX, "Messages appended before a partition is fsynced.", { min: 1, ...CW }),
-  broker("log.flush.interval.ms", "long", null, "Time a message stays unflushed; falls back to log.flush.scheduler.interval.ms.", CW),
-  broker("log.flush.scheduler.interval.ms", "long", LONG_MAX, "How often the flusher checks for logs to flush."),
   broker("log.segment.delete.delay.ms", "long", "60000", "Delay before a deleted segment's files are removed.", { min: 0, ...CW }),
   broker("log.cleanup.policy", "list", "delete", "Default cleanup policy of topics: delete and/or compact.", { validValues: CLEANUP_POLICIES, ...CW }),
   broker("log.message.timestamp.type", "string", "CreateTime", "Default timestamp type of topics.", { validValues: TIMESTAMP_TYPES, ...CW }),
@@ -197,8 +198,8 @@ const KEYS: readonly ConfigKey[] = [
   topic("segment.ms", "long", "604800000", "Time before a new segment is rolled.", { min: 1, synonyms: ["log.roll.ms", { name: "log.roll.hours", unit: "hours" }] }),
   topic("segment.jitter.ms", "long", "0", "Random jitter subtracted from segment.ms.", { min: 0, synonyms: ["log.roll.jitter.ms", { name: "log.roll.jitter.hours", unit: "hours" }] }),
   topic("segment.index.bytes", "int", "10485760", "Largest offset index file.", { min: 4, synonyms: ["log.index.size.max.bytes"] }),
-  topic("flush.messages", "long", LONG_MAX, "Messages appended before the partition is fsynced.", { min: 1, synonyms: ["log.flush.interval.messages"] }),
-  topic("flush.ms", "long", LONG_MAX, "Time a message stays unflushed.", { min: 0, synonyms: ["log.flush.interval.ms", "log.flush.scheduler.interval.ms"] }),
+  topic("flush.messages", "long", LONG_MAX, "Messages appended before the partition is fsynced.", { min: 1, synonyms: ["log.flush.interval.messages"], applied: true }),
+  topic("flush.ms", "long", LONG_MAX, "Time a message stays unflushed.", { min: 0, synonyms: ["log.flush.interval.ms", "log.flush.scheduler.interval.ms"], applied: true }),
   topic("retention.bytes", "long", "-1", "Largest partition size before old segments are deleted; -1 is unlimited.", { synonyms: ["log.retention.bytes"] }),
   topic("retention.ms", "long", "604800000", "Retention of log segments; -1 keeps forever.", {
     min: -1,

@@ -28,6 +28,7 @@ import { readPartitionMetadata } from "../metadata/properties.ts";
 import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, MetadataStore, validateTopicName, type ConfigEntries } from "../metadata/store.ts";
 import { randomUuid, uuidEquals, uuidHex } from "../metadata/uuid.ts";
 import { Partition } from "./partition.ts";
+import { Durability } from "./durability.ts";
 import { LOG_START_OFFSET_CHECKPOINT, readOffsetCheckpoint, writeOffsetCheckpoint, type OffsetCheckpoint } from "./checkpoint.ts";
 import { BROKER_CONFIGS, ConfigResourceType } from "../config/catalog.ts";
 import { log } from "../log.ts";
@@ -63,6 +64,8 @@ export class Storage {
   /** log-start-offset-checkpoint as read at start-up: applied as each partition opens */
   private checkpointedStarts: OffsetCheckpoint = new Map();
   private expirationTimer: ReturnType<typeof setInterval> | null = null;
+  /** flush policies, durable mode, group commit (set by open) */
+  durability!: Durability;
 
   private constructor(
     readonly cfg: StorageConfig,
@@ -110,6 +113,7 @@ export class Storage {
     const interval = s.brokerNumber("producer.id.expiration.check.interval.ms");
     s.expirationTimer = setInterval(() => s.removeExpiredProducers(Date.now()), interval);
     s.expirationTimer.unref?.();
+    s.durability = new Durability(s.metadata, () => s.allPartitions());
     return s;
   }
 
@@ -210,6 +214,7 @@ export class Storage {
   close(): void {
     if (this.expirationTimer !== null) clearInterval(this.expirationTimer);
     this.expirationTimer = null;
+    this.durability?.close();
     this.unsubscribe();
     for (const parts of this.partitions.values()) for (const p of parts) p?.close();
     this.partitions.clear();

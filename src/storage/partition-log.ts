@@ -404,6 +404,20 @@ export class PartitionLog {
     return fallback;
   }
 
+  // ---- durability hook (src/storage/durability.ts) ----
+  /** The files of the segments appended to since the last flush, each retained (the caller fsyncs and releases them); they count as flushed from now. */
+  takeUnflushed(): SegmentFile[] {
+    const out: SegmentFile[] = [];
+    for (const seg of this.unflushed) {
+      if (!seg.file.isOpen) continue;
+      seg.file.retain();
+      out.push(seg.file);
+    }
+    this.unflushed.clear();
+    return out;
+  }
+  // ---- end of durability hook ----
+
   /** fsyncs what was appended since the last flush. */
   flush(): void {
     for (const seg of this.unflushed) diskIo.fsyncSync(seg.fd);

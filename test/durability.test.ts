@@ -1,0 +1,240 @@
+// When bytes reach the disk (src/storage/durability.ts): durable mode
+// (log.flush.before.ack) answers acks=all produces after their fsync, with
+// group commit, without holding up other connections while an fsync runs;
+// Kafka's flush.messages and flush.ms. The fsync is replaced (disk-io.ts) by a
+// counting one that can be held until the test lets it go, standing in for a
+// slow disk.
+
+import { afterEach, describe, expect, test } from "bun:test";
+import { diskIo, realDiskIo, resetDiskIo } from "../src/storage/disk-io.ts";
+import { ApiVersionsRequest, ApiVersionsResponse } from "../src/protocol/messages/api-versions.ts";
+import { createTopic, fetchAll, metadata, produce, send, sendProduce, startListening, type ListeningBroker } from "./wire-calls.ts";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  resetDiskIo();
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A fsync that counts its calls and, while held, waits until released (then does the real fsync). */
+function gatedFsync() {
+  let held = false;
+  let release: () => void = () => {};
+  let gate = Promise.resolve();
+  let entered: () => void = () => {};
+  let enteredP = new Promise<void>((r) => (entered = r));
+  const g = {
+    calls: 0,
+    hold() {
+      held = true;
+      gate = new Promise<void>((r) => (release = r));
+      enteredP = new Promise<void>((r) => (entered = r));
+    },
+    release() {
+      held = false;
+      release();
+    },
+    /** resolves once an fsync is waiting at the gate */
+    get entered() {
+      return enteredP;
+    },
+  };
+  diskIo.fsync = async (fd) => {
+    g.calls++;
+    if (held) {
+      entered();
+      await gate;
+    }
+    return realDiskIo.fsync(fd);
+  };
+  return g;
+}
+
+async function start(overrides: Record<string, string> = {}): Promise<ListeningBroker> {
+  const b = await startListening(overrides);
+  cleanups.push(() => b.close());
+  return b;
+}
+
+/** resolves once `cond` holds, checked on every turn of the event loop */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+describe("durable mode (log.flush.before.ack=true)", () => {
+  test("off by default: acks=all is answered without an fsync", async () => {
+    const b = await start();
+    const c = await b.connect();
+    await createTopic(c, "t", 1);
+    const g = gatedFsync();
+    g.hold();
+    expect((await produce(c, "t", 0, ["a"], -1)).baseOffset).toBe(0);
+    expect(g.calls).toBe(0);
+  });
+
+  test("acks=all waits for the fsync; meanwhile other connections are served and acks=1 is not held; responses stay in order", async () => {
+    const b = await start({ "log.flush.before.ack": "true" });
+    const a = await b.connect();
+    await createTopic(a, "t", 2);
+    const g = gatedFsync();
+    g.hold();
+    let answered = 0;
+    const produced = sendProduce(a, "t", 0, ["v0", "v1"], -1);
+    const behind = send(a, ApiVersionsRequest, ApiVersionsResponse, 3, { clientSoftwareName: "t", clientSoftwareVersion: "1" });
+    const both = (async () => {
+      const p = await produced();
+      answered++;
+      const v = await behind();
+      answered++;
+      return { p, v };
+    })();
+    await g.entered;
+
+    // the fsync is stuck: another connection gets Metadata, Fetch and an acks=1 produce answered
+    const o = await b.connect();
+    expect((await metadata(o, "t")).topics[0].errorCode).toBe(0);
+    expect((await produce(o, "t", 1, ["x"], 1)).baseOffset).toBe(0);
+    const seen = await fetchAll(o, "t", 1);
+    expect(seen.records).toEqual([[0, "x"]]);
+    expect(answered).toBe(0);
+
+    g.release();
+    const { p, v } = await both;
+    expect(p.errorCode).toBe(0);
+    expect(p.baseOffset).toBe(0);
+    expect(v.errorCode).toBe(0);
+    expect(answered).toBe(2);
+  });
+
+  test("group commit: produces arriving during an fsync share the next round, one fsync per dirty segment", async () => {
+    const b = await start({ "log.flush.before.ack": "true" });
+    const first = await b.connect();
+    await createTopic(first, "g", 4);
+    const d = b.broker.storage.durability;
+    const g = gatedFsync();
+    g.hold();
+    const roundsBefore = d.rounds;
+    const firstAck = sendProduce(first, "g", 0, ["first"], -1);
+    await g.entered;
+    expect(g.calls).toBe(1);
+
+    const clients = await Promise.all(Array.from({ length: 16 }, () => b.connect()));
+    const acks: { partition: number; read: () => Promise<{ errorCode: number; baseOffset: number }> }[] = [];
+    clients.forEach((c, i) => {
+      for (let k = 0; k < 2; k++) {
+        const partition = (i + k) % 4;
+        acks.push({ partition, read: sendProduce(c, "g", partition, [`c${i}-${k}`], -1) as never });
+      }
+    });
+    const parts = [0, 1, 2, 3].map((i) => b.broker.storage.getPartition("g", i)!);
+    // every produce read and appended (synchronously, on arrival), none answered: they wait for the next round
+    await until(() => parts.reduce((n, p) => n + p.logEndOffset, 0) === 1 + acks.length);
+    g.release();
+    expect((await firstAck()).baseOffset).toBe(0);
+    const results = await Promise.all(acks.map(async (a) => ({ partition: a.partition, ...(await a.read()) })));
+    for (const r of results) expect(r.errorCode).toBe(0);
+    for (let p = 0; p < 4; p++) {
+      const offsets = results.filter((r) => r.partition === p).map((r) => r.baseOffset).sort((x, y) => x - y);
+      const from = p === 0 ? 1 : 0;
+      expect(offsets).toEqual(offsets.map((_, i) => from + i));
+    }
+    // round 1: the first produce's segment; round 2: the four partitions' segments, once each
+    expect(d.rounds - roundsBefore).toBe(2);
+    expect(g.calls).toBe(1 + 4);
+  });
+
+  test("a failed fsync: KAFKA_STORAGE_ERROR for acks=all, acks=1 unaffected, later rounds work", async () => {
+    const b = await start({ "log.flush.before.ack": "true" });
+    const c = await b.connect();
+    await createTopic(c, "e", 1);
+    diskIo.fsync = async () => {
+      throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
+    };
+    const r = await produce(c, "e", 0, ["a"], -1);
+    expect(r.errorCode).toBe(56);
+    expect(r.baseOffset).toBe(-1);
+    expect((await produce(c, "e", 0, ["b"], 1)).errorCode).toBe(0);
+    resetDiskIo();
+    const ok = await produce(c, "e", 0, ["c"], -1);
+    expect(ok.errorCode).toBe(0);
+    expect(ok.baseOffset).toBe(2);
+    // the connection was never closed
+    expect((await metadata(c, "e")).topics[0].errorCode).toBe(0);
+  });
+});
+
+describe("Kafka's flush policies", () => {
+  test("flush.messages: the append that reaches it is answered after the fsync (any acks), the others at once", async () => {
+    const b = await start();
+    const c = await b.connect();
+    await createTopic(c, "m", 1, { "flush.messages": "3" });
+    const g = gatedFsync();
+    expect((await produce(c, "m", 0, ["1"], 1)).baseOffset).toBe(0);
+    expect((await produce(c, "m", 0, ["2"], 1)).baseOffset).toBe(1);
+    expect(g.calls).toBe(0);
+    g.hold();
+    let done = false;
+    const third = sendProduce(c, "m", 0, ["3"], 1);
+    const p = third().then((r) => ((done = true), r));
+    await g.entered;
+    expect(done).toBe(false);
+    g.release();
+    expect((await p).baseOffset).toBe(2);
+    expect(g.calls).toBe(1);
+    // counted again from the flush
+    expect((await produce(c, "m", 0, ["4", "5"], 1)).baseOffset).toBe(3);
+    expect(g.calls).toBe(1);
+    expect((await produce(c, "m", 0, ["6"], 1)).baseOffset).toBe(5);
+    expect(g.calls).toBe(2);
+  });
+
+  test("log.flush.interval.messages is the broker default of flush.messages", async () => {
+    const b = await start({ "log.flush.interval.messages": "1" });
+    const c = await b.connect();
+    await createTopic(c, "m1", 1);
+    const g = gatedFsync();
+    await produce(c, "m1", 0, ["a"], 1);
+    expect(g.calls).toBe(1);
+    sendProduce(c, "m1", 0, ["b"], 0); // acks=0: no response, flushed all the same
+    await until(() => g.calls === 2);
+  });
+
+  test("flush.ms: checked every log.flush.scheduler.interval.ms, partitions whose last flush is that old are fsynced in the background", async () => {
+    const b = await start({ "log.flush.scheduler.interval.ms": "20" });
+    const c = await b.connect();
+    await createTopic(c, "ms", 2, { "flush.ms": "0" });
+    await createTopic(c, "later", 1, { "flush.ms": "600000" });
+    // flush.ms falls back to log.flush.interval.ms, then to log.flush.scheduler.interval.ms, as in Kafka
+    await createTopic(c, "dflt", 1);
+    const g = gatedFsync();
+    const d = b.broker.storage.durability;
+    let checks = 0;
+    const check = d.flushDirty.bind(d);
+    d.flushDirty = (now) => (checks++, check(now));
+    expect((await produce(c, "later", 0, ["n"], 1)).errorCode).toBe(0);
+    expect((await produce(c, "ms", 1, ["a"], 1)).errorCode).toBe(0);
+    expect((await produce(c, "dflt", 0, ["d"], 1)).errorCode).toBe(0);
+    // the scheduler's next checks flush them
+    await until(() => g.calls >= 2);
+    const after = checks;
+    await until(() => checks >= after + 3);
+    // ms-1 and dflt-0, once each; ms-0 had nothing, "later" is not due
+    expect(g.calls).toBe(2);
+  });
+
+  test("defaults: nothing is fsynced while running (the page cache), everything on a clean stop", async () => {
+    const b = await start();
+    const c = await b.connect();
+    await createTopic(c, "p", 1);
+    const g = gatedFsync();
+    let syncCalls = 0;
+    diskIo.fsyncSync = (fd) => (syncCalls++, realDiskIo.fsyncSync(fd));
+    for (let i = 0; i < 20; i++) await produce(c, "p", 0, [`v${i}`], i % 2 ? 1 : -1);
+    expect(g.calls).toBe(0);
+    expect(syncCalls).toBe(0);
+    expect(b.broker.storage.durability.flushDirty(Date.now())).toBe(0);
+    await b.close();
+    cleanups.length = 0;
+    expect(syncCalls).toBeGreaterThanOrEqual(1);
+  });
+});
