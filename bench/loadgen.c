@@ -4,6 +4,7 @@
  *   gcc -O2 -o loadgen loadgen.c -lrdkafka -lpthread
  *
  *   loadgen produce -b HOST:PORT -t TOPIC -n N -s SIZE -a 1|all -l LINGER_MS -P PARTS [-S]
+ *   loadgen mproduce -b HOST:PORT -t TOPIC -n N -s SIZE -a 1|all -l LINGER_MS -P PARTS -c PRODUCERS [-S]
  *   loadgen consume -b HOST:PORT -t TOPIC -n N -P PARTS
  *   loadgen e2e     -b HOST:PORT -t TOPIC -r RATE -d SECS -s SIZE -P PARTS [-l LINGER_MS] [-w WARMUP_SECS]
  *   loadgen gconsume -b HOST:PORT -t TOPIC -n N -P PARTS
@@ -15,6 +16,10 @@
  *   shares, like a sticky partitioner); timed from the first produce() to
  *   the last delivery report. -S: one message at a time (linger 0), waiting
  *   for its delivery report; reports produce()->report latency percentiles.
+ * mproduce: as produce, from PRODUCERS producers at once (one rd_kafka_t,
+ *   connection and thread each, N/PRODUCERS messages each), timed from
+ *   their common start to the last delivery report. -S: each producer sends
+ *   one message at a time, waiting for its delivery report.
  * consume: assign() every partition at offset 0 (no group join), read N
  *   messages; timed from the first message to the last. Also counts offset
  *   anomalies (an offset that is not previous+1 within a partition).
@@ -53,13 +58,13 @@
 struct opts {
         const char *mode, *brokers, *topic, *acks;
         long n;
-        int size, linger, parts, sync, limit, warmup, members;
+        int size, linger, parts, sync, limit, warmup, members, producers;
         double rate, secs;
         const char *x[32];
         int nx;
 };
 static struct opts O = {.acks = "1", .n = 1000000, .size = 100, .linger = 5,
-                        .parts = 1, .limit = 120, .warmup = 1, .rate = 50000, .members = 10,
+                        .parts = 1, .limit = 120, .warmup = 1, .rate = 50000, .members = 10, .producers = 1,
                         .secs = 20};
 
 static int64_t now_ns(void) {
@@ -215,17 +220,21 @@ static int64_t g_last_dr_ns, g_sent_ns;
 static double *g_lat;
 static long g_nlat;
 
+/* Atomic: with mproduce, each producer's thread runs the callbacks of its own handle. */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         (void)rk, (void)opaque;
-        g_last_dr_ns = now_ns();
+        int64_t t = now_ns();
+        __atomic_store_n(&g_last_dr_ns, t, __ATOMIC_RELAXED);
         if (m->err) {
-                if (!g_failed++)
+                if (__atomic_fetch_add(&g_failed, 1, __ATOMIC_RELAXED) == 0)
                         g_first_err = m->err;
         } else {
-                g_ok++;
+                __atomic_fetch_add(&g_ok, 1, __ATOMIC_RELAXED);
         }
         if (g_lat)
-                g_lat[g_nlat++] = (double)(g_last_dr_ns - g_sent_ns) / 1e6;
+                g_lat[g_nlat++] = (double)(t - g_sent_ns) / 1e6;
+        if (opaque) /* mproduce: the producer's own count */
+                __atomic_fetch_add((long *)opaque, 1, __ATOMIC_RELAXED);
 }
 
 static void produce_one(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int part,
@@ -281,6 +290,81 @@ static int cmd_produce(void) {
         fflush(stdout);
         rd_kafka_topic_destroy(rkt);
         rd_kafka_destroy(rk);
+        return g_failed ? 1 : 0;
+}
+
+/* ------------------------------------------------------------ mproduce */
+
+struct producer {
+        rd_kafka_t *rk;
+        rd_kafka_topic_t *rkt;
+        long n, done;
+        const char *payload;
+        int64_t end_ns;
+};
+
+static pthread_barrier_t g_start;
+
+static void *producer_main(void *arg) {
+        struct producer *p = arg;
+        pthread_barrier_wait(&g_start);
+        for (long i = 0; i < p->n; i++) {
+                int part = (int)((int64_t)i * O.parts / p->n);
+                long before = __atomic_load_n(&p->done, __ATOMIC_RELAXED);
+                produce_one(p->rk, p->rkt, part, (void *)p->payload, 0);
+                if (O.sync) {
+                        while (__atomic_load_n(&p->done, __ATOMIC_RELAXED) == before)
+                                rd_kafka_poll(p->rk, 100);
+                } else if ((i & 1023) == 0) {
+                        rd_kafka_poll(p->rk, 0);
+                }
+        }
+        while (rd_kafka_outq_len(p->rk) > 0)
+                rd_kafka_poll(p->rk, 100);
+        p->end_ns = now_ns();
+        return NULL;
+}
+
+/* N messages from C producers (one rd_kafka_t, so one connection, and one
+ * thread each), N/C each, every producer writing every partition in
+ * contiguous shares as produce does; timed from the common start to the
+ * last delivery report. */
+static int cmd_mproduce(void) {
+        if (O.producers <= 0 || O.producers > 1024)
+                fail("-c", "PRODUCERS must be 1..1024");
+        struct producer *ps = calloc((size_t)O.producers, sizeof(*ps));
+        pthread_t *th = calloc((size_t)O.producers, sizeof(*th));
+        char *payload = malloc((size_t)O.size);
+        fill_payload(payload, O.size);
+        for (int j = 0; j < O.producers; j++) {
+                rd_kafka_conf_t *conf = producer_conf(O.sync ? 0 : O.linger);
+                rd_kafka_conf_set_opaque(conf, &ps[j].done);
+                ps[j].rk = new_handle(RD_KAFKA_PRODUCER, conf);
+                if (j == 0)
+                        wait_metadata(ps[j].rk);
+                ps[j].rkt = rd_kafka_topic_new(ps[j].rk, O.topic, NULL);
+                ps[j].n = O.n / O.producers + (j < O.n % O.producers);
+                ps[j].payload = payload;
+        }
+        pthread_barrier_init(&g_start, NULL, (unsigned)O.producers + 1);
+        for (int j = 0; j < O.producers; j++)
+                pthread_create(&th[j], NULL, producer_main, &ps[j]);
+        int64_t t0 = now_ns();
+        pthread_barrier_wait(&g_start);
+        for (int j = 0; j < O.producers; j++)
+                pthread_join(th[j], NULL);
+        double secs = (double)(g_last_dr_ns - t0) / 1e9;
+        if (g_failed)
+                fprintf(stderr, "loadgen: %ld delivery failures, first: %s\n", g_failed,
+                        rd_kafka_err2str(g_first_err));
+        printf("RESULT status=%s mode=mproduce producers=%d msgs=%ld failed=%ld secs=%.4f msgs_per_s=%.0f mb_per_s=%.2f\n",
+               g_failed || g_ok != O.n ? "error" : "ok", O.producers, g_ok, g_failed, secs, (double)g_ok / secs,
+               (double)g_ok * O.size / 1e6 / secs);
+        fflush(stdout);
+        for (int j = 0; j < O.producers; j++) {
+                rd_kafka_topic_destroy(ps[j].rkt);
+                rd_kafka_destroy(ps[j].rk);
+        }
         return g_failed ? 1 : 0;
 }
 
@@ -595,6 +679,7 @@ static int cmd_e2e(void) {
 static void usage(void) {
         fprintf(stderr,
                 "usage: loadgen produce -b B -t T -n N -s SIZE -a 1|all -l LINGER_MS -P PARTS [-S]\n"
+                "       loadgen mproduce -b B -t T -n N -s SIZE -a 1|all -l LINGER_MS -P PARTS -c PRODUCERS [-S]\n"
                 "       loadgen consume -b B -t T -n N -P PARTS\n"
                 "       loadgen e2e -b B -t T -r RATE -d SECS -s SIZE -P PARTS [-l LINGER_MS] [-w WARMUP]\n"
                 "       loadgen gconsume -b B -t T -n N -P PARTS\n"
@@ -614,7 +699,7 @@ int main(int argc, char **argv) {
         }
         int opt;
         optind = 2;
-        while ((opt = getopt(argc, argv, "b:t:n:s:a:l:P:Sr:d:w:T:X:m:")) != -1) {
+        while ((opt = getopt(argc, argv, "b:t:n:s:a:l:P:Sr:d:w:T:X:m:c:")) != -1) {
                 switch (opt) {
                 case 'b': O.brokers = optarg; break;
                 case 't': O.topic = optarg; break;
@@ -629,6 +714,7 @@ int main(int argc, char **argv) {
                 case 'w': O.warmup = atoi(optarg); break;
                 case 'T': O.limit = atoi(optarg); break;
                 case 'm': O.members = atoi(optarg); break;
+                case 'c': O.producers = atoi(optarg); break;
                 case 'X':
                         if (O.nx == 32)
                                 usage();
@@ -646,6 +732,8 @@ int main(int argc, char **argv) {
 
         if (!strcmp(O.mode, "produce"))
                 return cmd_produce();
+        if (!strcmp(O.mode, "mproduce"))
+                return cmd_mproduce();
         if (!strcmp(O.mode, "consume"))
                 return cmd_consume();
         if (!strcmp(O.mode, "e2e"))

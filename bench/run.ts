@@ -5,7 +5,7 @@
 //
 // Env: RUNS (3), KAFKA_RUNS (RUNS), E2E_SECS (20), E2E_RATE (50000),
 //      E2E_FETCH_WAIT_MS (1), BUDGET_SECS (720), PEERS (mock,kafka),
-//      ONLY (comma-separated workload topics, e.g. p100a1,lat: a quick subset),
+//      ONLY (comma-separated workload topics, e.g. p100a1,lat: a quick subset; "durable": the durable-mode phase),
 //      OURS=mock (run the mock in place of ./kafka), KAFKA_BIN (./kafka).
 import type { Subprocess } from "bun";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -157,7 +157,7 @@ async function startMock(topics: string[]): Promise<Broker> {
 }
 
 /** Our broker (or, with OURS=mock, a mock holding `topics`). */
-async function startOurs(logDir: string, numPartitions: number, topics: string[]): Promise<Broker> {
+async function startOurs(logDir: string, numPartitions: number, topics: string[], extra: string[] = []): Promise<Broker> {
   if (OURS_IS_MOCK) return startMock(topics);
   if (!existsSync(KAFKA_BIN)) throw new Error(`${KAFKA_BIN} not found (run \`bun run build\`, or OURS=mock)`);
   mkdirSync(logDir, { recursive: true });
@@ -166,7 +166,7 @@ async function startOurs(logDir: string, numPartitions: number, topics: string[]
   const started = performance.now();
   const proc = spawn(
     [KAFKA_BIN, "--override", `listeners=PLAINTEXT://127.0.0.1:${port}`, "--override", `log.dirs=${logDir}`,
-      "--override", `num.partitions=${numPartitions}`, "--override", "group.initial.rebalance.delay.ms=0"],
+      "--override", `num.partitions=${numPartitions}`, "--override", "group.initial.rebalance.delay.ms=0", ...extra],
     { stdout: Bun.file(logFile), stderr: Bun.file(`${logFile}.err`) },
   );
   try {
@@ -464,6 +464,67 @@ async function comparison(targets: Target[], restartOurs: () => Promise<Broker>)
   }
 }
 
+/**
+ * Ours only: acks=all throughput in page-cache mode (the default) and in
+ * durable mode (log.flush.before.ack=true: answered after the fsync, group
+ * commit) from 1, 8 and 64 producers at once (loadgen mproduce: one
+ * connection each), each broker on a fresh log dir.
+ */
+const DURABLE_N = 500_000;
+const DURABLE_SYNC_N = 20_000;
+const DURABLE_PRODUCERS = [1, 8, 64];
+async function durabilityPhase(): Promise<void> {
+  if (OURS_IS_MOCK || (ONLY && !ONLY.has("durable"))) return;
+  const modes: { label: string; extra: string[]; broker: Broker | null }[] = [
+    { label: "page cache (default)", extra: [], broker: null },
+    { label: "durable (log.flush.before.ack=true)", extra: ["--override", "log.flush.before.ack=true"], broker: null },
+  ];
+  const mproduce = (b: Broker, topic: string, n: number, c: number, sync = false) =>
+    loadgen(["mproduce", "-b", b.bootstrap, "-t", topic, "-n", String(n), "-s", "100", "-a", "all", "-l", "5", "-P", String(PARTS), "-c", String(c), ...(sync ? ["-S"] : [])], 60);
+  // batched (linger 5, librdkafka's pipelining) and one message at a time per producer, where every ack waits for a round
+  const shapes = [
+    { name: (c: number) => `produce ${DURABLE_N / 1000}k × 100 B, acks=all, linger 5, ${c} producer${c > 1 ? "s" : ""} at once`, n: DURABLE_N, sync: false, tag: "b" },
+    { name: (c: number) => `sync produce ${DURABLE_SYNC_N / 1000}k × 100 B, acks=all, one at a time per producer, ${c} producer${c > 1 ? "s" : ""} at once`, n: DURABLE_SYNC_N, sync: true, tag: "s" },
+  ];
+  try {
+    // both up at once (the idle one costs no CPU), each warmed up unrecorded, then interleaved, the order rotating per run
+    for (const [i, m] of modes.entries()) {
+      try {
+        m.broker = await startOurs(join(tmp, `durable-${i}`), PARTS, [], m.extra);
+        await mproduce(m.broker, "dur-warmup", 200_000, 8);
+      } catch (e) {
+        note(`ours (${m.label}) did not start or warm up: ${(e as Error).message}`);
+      }
+    }
+    for (let run = 1; run <= RUNS; run++) {
+      for (const shape of shapes) {
+        for (const c of DURABLE_PRODUCERS) {
+          const order = run % 2 ? modes : [...modes].reverse();
+          for (const m of order) {
+            const r = row(shape.name(c), `msgs/s, ${m.label}`);
+            if (!m.broker || secsLeft() < 15) {
+              r.ours.push(null);
+              continue;
+            }
+            log(`run ${run}/${RUNS} ours (${m.label}): ${shape.name(c)}`);
+            try {
+              r.ours.push(Number((await mproduce(m.broker, `dur-${shape.tag}${c}-r${run}`, shape.n, c, shape.sync)).msgs_per_s));
+            } catch (e) {
+              note(`ours (${m.label}), ${shape.name(c)}, run ${run}: ${(e as Error).message}`);
+              r.ours.push(null);
+            }
+          }
+        }
+      }
+    }
+  } finally {
+    for (const [i, m] of modes.entries()) {
+      if (m.broker) await stopBroker(m.broker);
+      rmSync(join(tmp, `durable-${i}`), { recursive: true, force: true });
+    }
+  }
+}
+
 async function startupPhase(kafka: KafkaSetup | null): Promise<void> {
   const wl = "start-up";
   const empty = row(wl, "empty log dir → ready, ms");
@@ -664,6 +725,9 @@ async function main(): Promise<void> {
     if (t.broker) await stopBroker(t.broker);
   }
   rmSync(oursDir, { recursive: true, force: true });
+
+  log("durability: acks=all, page cache and durable mode");
+  await durabilityPhase();
 
   log("start-up measurements");
   await startupPhase(kafka);
