@@ -4,6 +4,7 @@
 // then started again on the same log dir, round after round. After each
 // restart every acknowledged record is at the offset it was acknowledged with,
 // with its value; offsets run 0..end without a gap; appends go on from there.
+// Some rounds also kill a start while it opens the logs (recovery cut short).
 // The kill points come from a seed, printed; CRASH_SEED=<n> replays a run
 // (CRASH_ROUNDS=<n> sets the rounds per mode). Also in durable mode, where an
 // acknowledgement waits for the fsync.
@@ -13,7 +14,7 @@ import { existsSync } from "node:fs";
 import { KAFKA_BIN, removeDir, type RunningKafka, startKafka, tempDir, WireClient } from "./helpers.ts";
 import { createTopic, fetchAll, sendProduce } from "./wire-calls.ts";
 
-const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 10);
+const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 20);
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const PARTITIONS = 3;
 const PRODUCERS = 4;
@@ -33,10 +34,13 @@ function rng(seed: number): () => number {
 }
 
 const running = new Set<RunningKafka>();
+const starting = new Set<import("bun").Subprocess>();
 const dirs: string[] = [];
 afterEach(() => {
   for (const k of running) k.proc.kill("SIGKILL"); // by PID
   running.clear();
+  for (const p of starting) p.kill("SIGKILL");
+  starting.clear();
   for (const d of dirs.splice(0)) removeDir(d);
 });
 
@@ -137,6 +141,17 @@ async function crashRounds(mode: string, extra: string[]): Promise<void> {
   const started = Date.now();
   const kills: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
+    // now and then a start killed while it opens (recovering) the logs
+    if (round > 0 && random() < 0.2) {
+      const ms = Math.floor(random() * 60);
+      const p = Bun.spawn([KAFKA_BIN, "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", `log.dirs=${dir}`, ...extra], { stdout: "ignore", stderr: "ignore", stdin: "ignore" });
+      starting.add(p);
+      await Bun.sleep(ms);
+      p.kill("SIGKILL");
+      await p.exited;
+      starting.delete(p);
+      kills.push(`start-up+${ms}ms`);
+    }
     const k = await startKafka(dir, extra);
     running.add(k);
     if (round === 0) {
@@ -167,7 +182,7 @@ async function crashRounds(mode: string, extra: string[]): Promise<void> {
   expect(await k.stop()).toBe(0);
   running.delete(k);
   const total = acked.reduce((n, m) => n + m.size, 0);
-  console.log(`crash test (${mode}): ${total} acknowledged records over ${ROUNDS} kills, all found, in ${Date.now() - started} ms (killed after ${kills.join(", ")} acknowledged batches)`);
+  console.log(`crash test (${mode}): ${total} acknowledged records over ${ROUNDS} kills, all found, in ${Date.now() - started} ms (kills after N acknowledged batches, or at a time/N: ${kills.join(", ")})`);
 }
 
 describe.skipIf(!existsSync(KAFKA_BIN))("kill -9 under an acks=all load", () => {
