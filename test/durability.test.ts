@@ -6,6 +6,9 @@
 // slow disk.
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { removeDir, tempDir } from "./helpers.ts";
 import { diskIo, realDiskIo, resetDiskIo } from "../src/storage/disk-io.ts";
 import { ApiVersionsRequest, ApiVersionsResponse } from "../src/protocol/messages/api-versions.ts";
 import { createTopic, fetchAll, metadata, produce, send, sendProduce, startListening, type ListeningBroker } from "./wire-calls.ts";
@@ -160,6 +163,43 @@ describe("durable mode (log.flush.before.ack=true)", () => {
     expect(ok.baseOffset).toBe(2);
     // the connection was never closed
     expect((await metadata(c, "e")).topics[0].errorCode).toBe(0);
+  });
+});
+
+describe("the async fsync (Bun's thread pool)", () => {
+  test("the event loop keeps turning while the real fsync of a large dirty file runs", async () => {
+    const dir = tempDir();
+    cleanups.push(() => removeDir(dir));
+    const fd = openSync(join(dir, "dirty"), "w");
+    cleanups.push(() => closeSync(fd));
+    const chunk = new Uint8Array(1 << 20).fill(7);
+    const dirty = (mb: number) => {
+      for (let i = 0; i < mb; i++) writeSync(fd, chunk);
+    };
+    dirty(64);
+    let t = performance.now();
+    realDiskIo.fsyncSync(fd);
+    const syncMs = performance.now() - t;
+    if (syncMs < 5) {
+      console.log(`skipped: fsync of 64 MiB took ${syncMs.toFixed(2)} ms here (tmpfs?): too quick to tell a blocked loop from a free one`);
+      return;
+    }
+    dirty(64);
+    let turns = 0;
+    let done = false;
+    const spin = () => {
+      if (done) return;
+      turns++;
+      setImmediate(spin);
+    };
+    t = performance.now();
+    setImmediate(spin);
+    await realDiskIo.fsync(fd);
+    done = true;
+    const asyncMs = performance.now() - t;
+    console.log(`fsync of 64 MiB: ${syncMs.toFixed(1)} ms blocking, ${asyncMs.toFixed(1)} ms async with ${turns} event loop turns meanwhile`);
+    // a blocking fsync would leave the loop at most one turn
+    expect(turns).toBeGreaterThanOrEqual(3);
   });
 });
 
