@@ -6,7 +6,7 @@
 // slow disk.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { removeDir, tempDir } from "./helpers.ts";
 import { diskIo, realDiskIo, resetDiskIo } from "../src/storage/disk-io.ts";
@@ -144,6 +144,50 @@ describe("durable mode (log.flush.before.ack=true)", () => {
     // round 1: the first produce's segment; round 2: the four partitions' segments, once each
     expect(d.rounds - roundsBefore).toBe(2);
     expect(g.calls).toBe(1 + 4);
+  });
+
+  test("every acknowledged batch was inside an fsync that completed before its response (8 connections, 4 partitions, pipelined)", async () => {
+    const b = await start({ "log.flush.before.ack": "true" });
+    const setup = await b.connect();
+    await createTopic(setup, "d", 4);
+    // per file: the size it had when an fsync that has completed started
+    const synced = new Map<string, number>();
+    diskIo.fsync = async (fd) => {
+      const path = readlinkSync(`/proc/self/fd/${fd}`);
+      const size = fstatSync(fd).size;
+      await realDiskIo.fsync(fd);
+      synced.set(path, Math.max(synced.get(path) ?? 0, size));
+    };
+    const segment = (p: number) => join(b.dir, `d-${p}`, "00000000000000000000.log");
+    /** the byte position where the batch at `base` ends in the segment file */
+    const batchEnd = (p: number, base: number): number => {
+      const f = readFileSync(segment(p));
+      const v = new DataView(f.buffer, f.byteOffset, f.byteLength);
+      for (let pos = 0; pos + 12 <= f.length; pos += 12 + v.getInt32(pos + 8)) {
+        if (Number(v.getBigInt64(pos)) === base) return pos + 12 + v.getInt32(pos + 8);
+      }
+      throw new Error(`d-${p}: no batch at ${base}`);
+    };
+    const clients = await Promise.all(Array.from({ length: 8 }, () => b.connect()));
+    let checked = 0;
+    await Promise.all(
+      clients.map(async (c, i) => {
+        for (let round = 0; round < 10; round++) {
+          const sent = [0, 1, 2].map((k) => {
+            const p = (i + round + k) % 4;
+            return { p, read: sendProduce(c, "d", p, [`c${i}-${round}-${k}`, "x"], -1) };
+          });
+          for (const s of sent) {
+            const r = await s.read();
+            expect(r.errorCode).toBe(0);
+            // checked the moment the response arrives
+            expect(synced.get(segment(s.p)) ?? 0).toBeGreaterThanOrEqual(batchEnd(s.p, r.baseOffset));
+            checked++;
+          }
+        }
+      }),
+    );
+    expect(checked).toBe(8 * 10 * 3);
   });
 
   test("a failed fsync: KAFKA_STORAGE_ERROR for acks=all, acks=1 unaffected, later rounds work", async () => {
