@@ -48,8 +48,12 @@ export function isKnownCodec(codec: number): codec is CodecId {
   return codec >= 0 && codec <= 4;
 }
 
-/** Decompresses a batch's records section. Throws CompressionError. */
-export function decompress(codec: number, bytes: Uint8Array): Uint8Array {
+/**
+ * Decompresses a batch's records section. Throws CompressionError. With
+ * `transient`, the result may be a view of a buffer the next call reuses
+ * (produce validation reads it once).
+ */
+export function decompress(codec: number, bytes: Uint8Array, transient = false): Uint8Array {
   try {
     switch (codec) {
       case Codec.NONE:
@@ -59,7 +63,7 @@ export function decompress(codec: number, bytes: Uint8Array): Uint8Array {
       case Codec.SNAPPY:
         return snappyDecompress(bytes);
       case Codec.LZ4:
-        return lz4Decompress(bytes);
+        return lz4Decompress(bytes, transient);
       case Codec.ZSTD:
         return unzstd(bytes);
     }

@@ -59,7 +59,9 @@ function decodeBlock(src: Uint8Array, start: number, end: number, out: Out, floo
     }
     if (ip + lit > end) throw new Lz4Error("literals run past the block");
     if (op + lit - blockStart > maxBlock) throw new Lz4Error("block larger than its maximum size");
-    o.set(src.subarray(ip, ip + lit), op);
+    // short literals byte by byte: a subarray per sequence costs more than the copy
+    if (lit < 32) for (let k = 0; k < lit; k++) o[op + k] = src[ip + k]!;
+    else o.set(src.subarray(ip, ip + lit), op);
     ip += lit;
     op += lit;
     if (ip === end) break; // the last sequence has literals only
@@ -78,25 +80,47 @@ function decodeBlock(src: Uint8Array, start: number, end: number, out: Out, floo
     }
     mlen += MIN_MATCH;
     if (op + mlen - blockStart > maxBlock) throw new Lz4Error("block larger than its maximum size");
-    let m = op - dist;
-    if (dist >= mlen) {
-      o.copyWithin(op, m, m + mlen);
-      op += mlen;
-    } else {
-      // overlapping copy (a run): byte by byte
-      const stop = op + mlen;
-      while (op < stop) o[op++] = o[m++]!;
-    }
+    op = copyMatch(o, op, dist, mlen);
   }
   out.len = op;
   o = out.buf;
 }
 
+/** Copies a match of `len` bytes from `dist` back; an overlapping one (a run) in doubling steps. Returns the new op. */
+export function copyMatch(o: Uint8Array, op: number, dist: number, len: number): number {
+  const m = op - dist;
+  if (dist >= len) {
+    if (len < 32) for (let k = 0; k < len; k++) o[op + k] = o[m + k]!;
+    else o.copyWithin(op, m, m + len);
+    return op + len;
+  }
+  if (dist === 1) {
+    o.fill(o[m]!, op, op + len);
+    return op + len;
+  }
+  const stop = op + len;
+  let step = dist;
+  while (op < stop) {
+    const n = Math.min(step, stop - op);
+    o.copyWithin(op, m, m + n);
+    op += n;
+    step += n; // the pattern from m now repeats over a longer stretch
+  }
+  return op;
+}
+
 const BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024];
 
-/** Decompresses LZ4 frames. Throws Lz4Error on anything malformed. */
-export function lz4Decompress(src: Uint8Array): Uint8Array {
-  const out = new Out(src.length * 3);
+// one output buffer reused across calls (grown as needed): produce validation decompresses every batch
+const scratch = new Out(256 * 1024);
+
+/**
+ * Decompresses LZ4 frames. Throws Lz4Error on anything malformed. With
+ * `view`, the result is a view of a buffer the next call overwrites.
+ */
+export function lz4Decompress(src: Uint8Array, view = false): Uint8Array {
+  const out = scratch;
+  out.len = 0;
   let p = 0;
   let frames = 0;
   while (p < src.length) {
@@ -156,7 +180,10 @@ export function lz4Decompress(src: Uint8Array): Uint8Array {
     frames++;
   }
   if (frames === 0) throw new Lz4Error("no frame");
-  return out.buf.subarray(0, out.len);
+  // a huge frame does not keep its buffer
+  const result = view ? out.buf.subarray(0, out.len) : out.buf.slice(0, out.len);
+  if (out.buf.length > 4 * 1024 * 1024) out.buf = new Uint8Array(256 * 1024);
+  return result;
 }
 
 const hashTable = new Int32Array(1 << HASH_LOG);

@@ -6,6 +6,8 @@
 // xerial stream with 32 KB chunks as the Java client does, which the Java
 // client, librdkafka, kafkajs and franz-go all read.
 
+import { copyMatch } from "./lz4.ts";
+
 export class SnappyError extends Error {}
 
 const XERIAL_MAGIC = [0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00];
@@ -61,7 +63,8 @@ function decodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Arra
         }
         len += 1;
         if (ip + len > end || op + len > limit) throw new SnappyError("literal runs past the block");
-        dst.set(src.subarray(ip, ip + len), op);
+        if (len < 32) for (let k = 0; k < len; k++) dst[op + k] = src[ip + k]!;
+        else dst.set(src.subarray(ip, ip + len), op);
         ip += len;
         op += len;
         continue;
@@ -85,14 +88,7 @@ function decodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Arra
     }
     if (dist === 0 || op - dist < base) throw new SnappyError(`copy offset ${dist} out of range`);
     if (op + len > limit) throw new SnappyError("copy runs past the declared length");
-    let m = op - dist;
-    if (dist >= len) {
-      dst.copyWithin(op, m, m + len);
-      op += len;
-    } else {
-      const stop = op + len;
-      while (op < stop) dst[op++] = dst[m++]!;
-    }
+    op = copyMatch(dst, op, dist, len);
   }
   if (op !== limit) throw new SnappyError(`block decodes to ${op - base} bytes, declares ${n}`);
   return op;

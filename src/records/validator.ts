@@ -92,7 +92,7 @@ export function validateProducedBatch(buf: Uint8Array, info: BatchInfo, partitio
   let end = info.position + info.size;
   if (codec !== 0) {
     try {
-      data = decompress(codec, buf.subarray(start, end));
+      data = decompress(codec, buf.subarray(start, end), true);
     } catch (e) {
       return fail(ErrorCode.INVALID_RECORD, `Failed to decompress record stream in topic partition ${partition}: ${(e as Error).message}`);
     }

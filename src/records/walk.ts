@@ -35,7 +35,8 @@ let pos = 0;
 let lim = 0;
 let bad = false;
 
-function uvarint(b: Uint8Array): number {
+// the multi-byte cases; single-byte varints (most lengths and deltas) are read inline in walkRecords
+function uvarintSlow(b: Uint8Array): number {
   let result = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (pos >= lim) break;
@@ -47,10 +48,24 @@ function uvarint(b: Uint8Array): number {
   return 0;
 }
 function varint(b: Uint8Array): number {
-  const u = uvarint(b);
+  if (pos < lim) {
+    const c = b[pos]!;
+    if (c < 0x80) {
+      pos++;
+      return (c >>> 1) ^ -(c & 1);
+    }
+  }
+  const u = uvarintSlow(b);
   return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
 }
 function varlong(b: Uint8Array): number {
+  if (pos < lim) {
+    const c = b[pos]!;
+    if (c < 0x80) {
+      pos++;
+      return (c >>> 1) ^ -(c & 1);
+    }
+  }
   let result = 0;
   for (let shift = 0; shift < 70; shift += 7) {
     if (pos >= lim) break;
@@ -62,47 +77,147 @@ function varlong(b: Uint8Array): number {
   return 0;
 }
 
+function truncated(i: number, field: string): string {
+  return `record ${i}: truncated or overlong ${field} varint`;
+}
+
 /**
  * Walks `count` records in buf[start, end). Returns null when every record's
  * length adds up and the records end exactly at `end`, else the reason (in
  * Kafka's words where it has them). `visit` sees each record that parsed.
+ * Hot path of produce validation: one- and two-byte varints are read inline with
+ * local positions; the rest through varint()/varlong() above.
  */
 export function walkRecords(buf: Uint8Array, start: number, end: number, count: number, visit?: RecordVisitor): string | null {
   let p = start;
+  let c = 0;
+  let c2 = 0;
   for (let i = 0; i < count; i++) {
-    pos = p;
-    lim = end;
+    let q = p;
+    let len = 0;
     bad = false;
-    const len = varint(buf);
-    if (bad) return `record ${i}: truncated length varint`;
-    if (len <= 0 || pos + len > end) return `record ${i}: invalid record size ${len}, ${end - pos} bytes remain`;
-    const recEnd = pos + len;
-    lim = recEnd;
-    pos++; // attributes (unused in v2)
-    const timestampDelta = varlong(buf);
-    const offsetDelta = varint(buf);
-    const keyLength = varint(buf);
-    if (keyLength > 0) pos += keyLength;
-    const valueLength = bad || pos > lim ? 0 : varint(buf);
-    if (valueLength > 0) pos += valueLength;
-    const headers = bad || pos > lim ? 0 : varint(buf);
-    if (headers < 0) return `record ${i}: found invalid number of record headers ${headers}`;
-    if (headers > lim - pos) return `record ${i}: found invalid number of record headers. ${headers} is larger than the remaining size of the buffer`;
-    for (let h = 0; h < headers && !bad && pos <= lim; h++) {
-      const kl = varint(buf);
-      if (kl < 0) return `record ${i}: invalid negative header key size ${kl}`;
-      pos += kl;
-      if (bad || pos > lim) break;
-      const vl = varint(buf);
-      if (vl > 0) pos += vl;
+    if (q < end && (c = buf[q]!) < 0x80) {
+      len = (c >>> 1) ^ -(c & 1);
+      q++;
+    } else if (q + 1 < end && (c2 = buf[q + 1]!) < 0x80) {
+      c = (c & 0x7f) | (c2 << 7);
+      len = (c >>> 1) ^ -(c & 1);
+      q += 2;
+    } else {
+      pos = q;
+      lim = end;
+      len = varint(buf);
+      if (bad) return truncated(i, "len");
+      q = pos;
     }
-    if (bad || keyLength < -1 || valueLength < -1 || pos !== recEnd)
-      return `record ${i}: invalid record size: expected to read ${len} bytes in record payload, but ${bad || pos > recEnd ? "the fields run past it" : `read ${pos - (recEnd - len)}`}`;
+    if (len <= 0 || q + len > end) return `record ${i}: invalid record size ${len}, ${end - q} bytes remain`;
+    const recEnd = q + len;
+    q++; // attributes (unused in v2)
+    let timestampDelta = 0;
+    if (q < recEnd && (c = buf[q]!) < 0x80) {
+      timestampDelta = (c >>> 1) ^ -(c & 1);
+      q++;
+    } else if (q + 1 < recEnd && (c2 = buf[q + 1]!) < 0x80) {
+      c = (c & 0x7f) | (c2 << 7);
+      timestampDelta = (c >>> 1) ^ -(c & 1);
+      q += 2;
+    } else {
+      pos = q;
+      lim = recEnd;
+      timestampDelta = varlong(buf);
+      if (bad) return truncated(i, "timestampDelta");
+      q = pos;
+    }
+    let offsetDelta = 0;
+    if (q < recEnd && (c = buf[q]!) < 0x80) {
+      offsetDelta = (c >>> 1) ^ -(c & 1);
+      q++;
+    } else if (q + 1 < recEnd && (c2 = buf[q + 1]!) < 0x80) {
+      c = (c & 0x7f) | (c2 << 7);
+      offsetDelta = (c >>> 1) ^ -(c & 1);
+      q += 2;
+    } else {
+      pos = q;
+      lim = recEnd;
+      offsetDelta = varint(buf);
+      if (bad) return truncated(i, "offsetDelta");
+      q = pos;
+    }
+    let keyLength = 0;
+    if (q < recEnd && (c = buf[q]!) < 0x80) {
+      keyLength = (c >>> 1) ^ -(c & 1);
+      q++;
+    } else if (q + 1 < recEnd && (c2 = buf[q + 1]!) < 0x80) {
+      c = (c & 0x7f) | (c2 << 7);
+      keyLength = (c >>> 1) ^ -(c & 1);
+      q += 2;
+    } else {
+      pos = q;
+      lim = recEnd;
+      keyLength = varint(buf);
+      if (bad) return truncated(i, "keyLength");
+      q = pos;
+    }
+    if (keyLength > 0) q += keyLength;
+    let valueLength = 0;
+    if (q > recEnd) return sizeMismatch(i, len, true, 0);
+    if (q < recEnd && (c = buf[q]!) < 0x80) {
+      valueLength = (c >>> 1) ^ -(c & 1);
+      q++;
+    } else if (q + 1 < recEnd && (c2 = buf[q + 1]!) < 0x80) {
+      c = (c & 0x7f) | (c2 << 7);
+      valueLength = (c >>> 1) ^ -(c & 1);
+      q += 2;
+    } else {
+      pos = q;
+      lim = recEnd;
+      valueLength = varint(buf);
+      if (bad) return truncated(i, "valueLength");
+      q = pos;
+    }
+    if (valueLength > 0) q += valueLength;
+    let headers = 0;
+    if (q > recEnd) return sizeMismatch(i, len, true, 0);
+    if (q < recEnd && (c = buf[q]!) < 0x80) {
+      headers = (c >>> 1) ^ -(c & 1);
+      q++;
+    } else if (q + 1 < recEnd && (c2 = buf[q + 1]!) < 0x80) {
+      c = (c & 0x7f) | (c2 << 7);
+      headers = (c >>> 1) ^ -(c & 1);
+      q += 2;
+    } else {
+      pos = q;
+      lim = recEnd;
+      headers = varint(buf);
+      if (bad) return truncated(i, "headers");
+      q = pos;
+    }
+    if (headers !== 0) {
+      if (headers < 0) return `record ${i}: found invalid number of record headers ${headers}`;
+      if (headers > recEnd - q) return `record ${i}: found invalid number of record headers. ${headers} is larger than the remaining size of the buffer`;
+      pos = q;
+      lim = recEnd;
+      for (let h = 0; h < headers && !bad && pos <= lim; h++) {
+        const kl = varint(buf);
+        if (kl < 0) return `record ${i}: invalid negative header key size ${kl}`;
+        pos += kl;
+        if (bad || pos > lim) break;
+        const vl = varint(buf);
+        if (vl > 0) pos += vl;
+      }
+      if (bad) return truncated(i, "header");
+      q = pos;
+    }
+    if (keyLength < -1 || valueLength < -1 || q !== recEnd) return sizeMismatch(i, len, q > recEnd, q - (recEnd - len));
     if (visit !== undefined && visit(i, offsetDelta, timestampDelta, keyLength) === false) return null;
     p = recEnd;
   }
   if (p !== end) return `incorrect declared batch size, ${end - p} bytes remain after ${count} records`;
   return null;
+}
+
+function sizeMismatch(i: number, len: number, past: boolean, read: number): string {
+  return `record ${i}: invalid record size: expected to read ${len} bytes in record payload, but ${past ? "the fields run past it" : `read ${read}`}`;
 }
 
 /** A batch's records section, decompressed when the batch is compressed (throws CompressionError). */
