@@ -118,3 +118,34 @@ for (const c of candidates) {
     console.log(`| ${c.codec} | ${c.name} | ${pname} | ${(p.length / z.length).toFixed(2)} | ${cm.toFixed(0)} | ${dm.toFixed(0)} |`);
   }
 }
+
+// ---------------------------------------------------------------------------
+// Produce validation (src/records/validator.ts) per codec, on batches shaped as
+// librdkafka sends them in `npm run bench` (about 4,500 records of 100 B per
+// batch; the payload as loadgen fills it): ms of CPU per MB of payload, in
+// steady state. This is the cost validation adds to a produce.
+
+import { validateProducedBatch } from "../src/records/validator.ts";
+import { scanBatches } from "../src/records/batch.ts";
+
+const loadgenPayload = new Uint8Array(100);
+let lx = 2463534242;
+for (let i = 0; i < 100; i++) {
+  lx = (lx ^ (lx << 13)) >>> 0;
+  lx = (lx ^ (lx >>> 17)) >>> 0;
+  lx = (lx ^ (lx << 5)) >>> 0;
+  loadgenPayload[i] = lx & 0xff;
+}
+const cfg = { logAppendTime: false, beforeMaxMs: Number.MAX_VALUE, afterMaxMs: 3_600_000, compacted: false, now: Date.now() };
+console.log("\n| codec | batch bytes (4,500 × 100 B records) | validate ms per MB of payload |");
+console.log("| --- | --- | --- |");
+for (const [name, codec] of [["none", 0], ["gzip", 1], ["snappy", 2], ["lz4", 3], ["zstd", 4]] as const) {
+  const batch = buildBatch({ baseTimestamp: Date.now(), attributes: codec, records: Array.from({ length: 4500 }, () => ({ value: loadgenPayload })) });
+  const info = scanBatches(batch).batches[0]!;
+  const run = () => {
+    const r = validateProducedBatch(batch, info, "bench-0", cfg);
+    if (r) throw new Error(r.message);
+  };
+  const mbPerS = mbps(run, 4500 * 100);
+  console.log(`| ${name} | ${batch.length} | ${(1000 / mbPerS).toFixed(3)} |`);
+}

@@ -3,7 +3,8 @@
 // gzip with several members) decode; corrupt bytes throw CompressionError and
 // nothing else; batches compressed by librdkafka (kcat -z gzip|snappy|lz4|zstd)
 // and by kafka-python decode record for record; batches we compress are
-// consumed back by kcat.
+// consumed back by kcat; batches compressed by Kafka's Java codecs (the
+// reference broker recompressing to a topic's compression.type) decode too.
 // The CLIs and clients are Debian packages: without them those tests skip,
 // except with KAFKA_REQUIRE_CLIENTS=1 (CI), where their absence fails.
 
@@ -22,6 +23,9 @@ import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/meta
 import { codecFor } from "../src/protocol/codec.ts";
 import { Reader } from "../src/protocol/reader.ts";
 import type { MessageDef } from "../src/protocol/schema.ts";
+import { REFERENCE_REQUIRED, referenceUnavailable, sharedReference, stopSharedReference } from "./kafka-ref/reference.ts";
+import { CreateTopicsRequest, CreateTopicsResponse } from "../src/protocol/messages/create-topics.ts";
+import { FetchRequest, FetchResponse } from "../src/protocol/messages/fetch.ts";
 import { removeDir, requestFrame, startKafka, tempDir, WireClient, type Msg, type RunningKafka } from "./helpers.ts";
 
 const REQUIRED = process.env.KAFKA_REQUIRE_CLIENTS === "1";
@@ -320,4 +324,69 @@ print(' '.join(codecs))
       expect(got).toEqual(Array.from({ length: 200 }, (_, i) => `key-${i}=value-${i} ${"x".repeat(i % 50)}`));
     }
   }, 60000);
+});
+
+// ---------------------------------------------------------------------------
+// the Java codecs, through the reference Kafka: a topic with compression.type
+// set makes Kafka recompress what it is sent with kafka-clients' own codecs
+// (xerial snappy-java, lz4-java, zstd-jni, java.util.zip), so fetching the
+// stored batch gives bytes the Java code wrote. (Kafka accepting the batches
+// we compress, read record by record by its validator, is in
+// test/validator.test.ts.)
+
+
+const REF_REASON = referenceUnavailable();
+if (REF_REASON && REFERENCE_REQUIRED) test("reference Kafka is available (KAFKA_REQUIRE_CLIENTS=1)", () => void expect(REF_REASON).toBeNull());
+
+describe.skipIf(REF_REASON !== null)("batches compressed by Kafka's Java codecs decode record for record", () => {
+  let client: WireClient;
+  let corr = 0;
+  async function call(req: MessageDef, res: MessageDef, v: number, body: Msg): Promise<Msg> {
+    const id = ++corr;
+    const flexible = isFlexible(req, v);
+    client.send(requestFrame(req.apiKey!, v, id, "compression-test", encode(req, v, body), flexible));
+    const f = await client.readFrame();
+    if (!f) throw new Error("reference Kafka closed the connection");
+    const r = new Reader(f);
+    expect(r.int32()).toBe(id);
+    if (isFlexible(res, v)) r.uvarint(); // response header tagged fields (none)
+    return codecFor(res, v).read(r);
+  }
+  beforeAll(async () => {
+    client = await WireClient.connect((await sharedReference()).port);
+  }, 120_000);
+  afterAll(async () => {
+    client?.close();
+    await stopSharedReference();
+  });
+
+  test("gzip, snappy (xerial), lz4 and zstd as Kafka 4.4 writes them", async () => {
+    const suffix = Date.now().toString(36);
+    for (const [name, codec] of CODECS) {
+      const topic = `java-${name}-${suffix}`;
+      const c = await call(CreateTopicsRequest, CreateTopicsResponse, 7, { topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: "compression.type", value: name }] }], timeoutMs: 30000, validateOnly: false });
+      expect(c.topics[0].errorCode).toBe(0);
+      // 3,000 records, 150 KB: several xerial chunks (32 KB) and lz4 blocks (64 KB)
+      const sent = Array.from({ length: 3000 }, (_, i) => ({ key: enc.encode(`key-${i}`), value: enc.encode(`value ${i} ${"abcdefgh".repeat(i % 9)} ${(i * 7919) % 1000}`), timestampDelta: i }));
+      let code = 6;
+      for (let i = 0; i < 100 && (code === 6 || code === 3); i++) {
+        code = (await call(ProduceRequest, ProduceResponse, 9, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records: buildBatch({ baseTimestamp: Date.now(), records: sent }) }] }] })).responses[0].partitionResponses[0].errorCode;
+        if (code === 6 || code === 3) await Bun.sleep(100);
+      }
+      expect(code).toBe(0);
+      const f = await call(FetchRequest, FetchResponse, 12, {
+        replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 50 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        topics: [{ topic, partitions: [{ partition: 0, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 50 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+        forgottenTopicsData: [], rackId: "",
+      });
+      const records: Uint8Array = f.responses[0].partitions[0].records;
+      const scan = scanBatches(records);
+      expect(scan.error).toBeNull();
+      expect(scan.batches.length).toBe(1);
+      expect(scan.batches[0]!.attributes & ATTR_COMPRESSION_MASK).toBe(codec);
+      const got: string[] = [];
+      forEachRecord(records, (r) => void got.push(`${r.offset}:${dec.decode(r.key!)}=${dec.decode(r.value!)}`));
+      expect(got).toEqual(sent.map((s, i) => `${i}:key-${i}=${dec.decode(s.value)}`));
+    }
+  }, 120_000);
 });

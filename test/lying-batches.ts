@@ -210,6 +210,13 @@ export const LYING_CASES: LyingCase[] = [
     batch: () => buildBatch({ ...records(2), attributes: 0x08 }),
     errorCode: NONE,
   },
+  ...[Codec.GZIP, Codec.SNAPPY, Codec.LZ4, Codec.ZSTD].map((codec) => ({
+    // Kafka decompresses and walks every record of a compressed batch, so its acceptance is Java's codecs reading ours
+    name: `a good batch of 200 records compressed by us, codec ${codec}`,
+    topic: "compact" as TopicKind,
+    batch: () => buildBatch({ ...records(200), attributes: codec }),
+    errorCode: NONE,
+  })),
   {
     name: "timestamps -1 with CreateTime",
     topic: "plain",
