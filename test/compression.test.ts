@@ -127,6 +127,30 @@ describe("corrupt compressed bytes", () => {
     // preamble 2^31 over 6 bytes
     expect(() => snappyDecompress(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x08, 0x00]))).toThrow(/impossible/);
   });
+  test("decompression bombs are refused before their output is allocated", () => {
+    // a zstd frame of RLE blocks: 4 bytes each, 128 KB out each (librdkafka's frames carry no content size either)
+    const rleFrame = (blocks: number): Uint8Array => {
+      const b = new Uint8Array(6 + blocks * 4);
+      b.set([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38]); // magic, no content size, window 128 KB
+      for (let i = 0; i < blocks; i++) {
+        const h = (131072 << 3) | (1 << 1) | (i === blocks - 1 ? 1 : 0);
+        b.set([h & 0xff, (h >>> 8) & 0xff, h >>> 16, 0x7a], 6 + i * 4);
+      }
+      return b;
+    };
+    const small = decompress(Codec.ZSTD, rleFrame(3));
+    expect(small.length).toBe(3 * 131072);
+    expect(small.every((x) => x === 0x7a)).toBe(true);
+    // 12 KB that would be 384 MB
+    expect(() => decompress(Codec.ZSTD, rleFrame(3000))).toThrow(/more than/);
+    const zeros = new Uint8Array(4 << 20);
+    for (const [name, codec] of CODECS) {
+      const c = compress(codec, zeros);
+      expect(decompress(codec, c, false, 4 << 20).length).toBe(4 << 20);
+      expect(() => decompress(codec, c, false, 1 << 20)).toThrow(CompressionError);
+      if (name === "lz4") expect(decompress(codec, c).length).toBe(4 << 20); // the shared buffer is usable after a refusal
+    }
+  });
   test("lz4: content and block checksum mismatches are detected", () => {
     const raw = jsonPayload(5000, 4);
     const frame = lz4Compress(raw);

@@ -26,11 +26,14 @@ function u32le(b: Uint8Array, p: number): number {
 class Out {
   buf: Uint8Array;
   len = 0;
+  /** the most the output may grow to */
+  max = Infinity;
   constructor(cap: number) {
     this.buf = new Uint8Array(Math.max(cap, 64));
   }
   reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
+    if (this.len + n > this.max + BLOCK_SIZE * 64) throw new Lz4Error(`decompresses to more than ${this.max} bytes`);
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
     const b = new Uint8Array(cap);
@@ -118,9 +121,10 @@ const scratch = new Out(256 * 1024);
  * Decompresses LZ4 frames. Throws Lz4Error on anything malformed. With
  * `view`, the result is a view of a buffer the next call overwrites.
  */
-export function lz4Decompress(src: Uint8Array, view = false): Uint8Array {
+export function lz4Decompress(src: Uint8Array, view = false, maxOutput = Infinity): Uint8Array {
   const out = scratch;
   out.len = 0;
+  out.max = maxOutput;
   let p = 0;
   let frames = 0;
   while (p < src.length) {
@@ -180,6 +184,7 @@ export function lz4Decompress(src: Uint8Array, view = false): Uint8Array {
     frames++;
   }
   if (frames === 0) throw new Lz4Error("no frame");
+  if (out.len > maxOutput) throw new Lz4Error(`decompresses to more than ${maxOutput} bytes`);
   // a huge frame does not keep its buffer
   const result = view ? out.buf.subarray(0, out.len) : out.buf.slice(0, out.len);
   if (out.buf.length > 4 * 1024 * 1024) out.buf = new Uint8Array(256 * 1024);

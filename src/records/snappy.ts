@@ -99,9 +99,11 @@ function int32be(b: Uint8Array, p: number): number {
 }
 
 /** Decompresses a raw snappy block or a xerial stream. Throws SnappyError on anything malformed. */
-export function snappyDecompress(src: Uint8Array): Uint8Array {
+export function snappyDecompress(src: Uint8Array, maxOutput = Infinity): Uint8Array {
   if (!isXerial(src)) {
-    const out = new Uint8Array(blockLength(src, 0, src.length));
+    const n = blockLength(src, 0, src.length);
+    if (n > maxOutput) throw new SnappyError(`decompresses to ${n} bytes, more than ${maxOutput}`);
+    const out = new Uint8Array(n);
     decodeBlock(src, 0, src.length, out, 0);
     return out;
   }
@@ -114,6 +116,7 @@ export function snappyDecompress(src: Uint8Array): Uint8Array {
     total += blockLength(src, p + 4, p + 4 + n);
     p += 4 + n;
   }
+  if (total > maxOutput) throw new SnappyError(`decompresses to ${total} bytes, more than ${maxOutput}`);
   const out = new Uint8Array(total);
   let op = 0;
   for (let p = XERIAL_HEADER; p < src.length; ) {
