@@ -10,7 +10,7 @@
 // records) is let go of right after, or when the response is dropped.
 
 import type { Socket } from "bun";
-import { log, hex } from "../log.ts";
+import { log, hex, clientLog, type Level } from "../log.ts";
 import { DecodeError, Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
 import { codecFor, isFlexible } from "../protocol/codec.ts";
@@ -24,6 +24,8 @@ import { HANDLERS_BY_KEY } from "../api/index.ts";
 
 /** Above this many unsent response bytes the connection stops reading requests. */
 const OUTPUT_HIGH_WATER = 32 * 1024 * 1024;
+/** How long a connection ending for a bad frame waits for its earlier responses to be read. */
+const DRAIN_AFTER_BAD_FRAME_MS = 30_000;
 
 interface Slot {
   header: RequestHeader;
@@ -74,12 +76,15 @@ export class Connection {
   private inBuf = new Uint8Array(0);
   private inLen = 0;
   private readonly queue: Slot[] = [];
-  private readonly out = new Writer(64 * 1024);
+  private out = new Writer(64 * 1024);
   private readonly reader = new Reader(new Uint8Array(0));
   /** bytes at the start of `out` already handed to the socket */
   private outSent = 0;
   private closed = false;
   private paused = false;
+  /** a bad frame arrived: nothing more is read; the connection ends once the responses before it are sent */
+  private draining = false;
+  private drainTimer: ReturnType<typeof setTimeout> | null = null;
   /** requests decoded but not yet answered (for graceful shutdown) */
   pending = 0;
   private readonly closing = new AbortController();
@@ -99,7 +104,7 @@ export class Connection {
   }
 
   onData(chunk: Uint8Array): void {
-    if (this.closed) return;
+    if (this.closed || this.draining) return;
     if (this.inLen > 0 || this.paused) {
       this.append(chunk);
       this.processBuffered();
@@ -114,7 +119,7 @@ export class Connection {
   /** Handles the whole frames gathered in the connection's own buffer. */
   private processBuffered(): void {
     const p = this.processFrames(this.inBuf, this.inLen);
-    if (this.closed) return;
+    if (this.closed || this.draining) return;
     this.inBuf.copyWithin(0, p, this.inLen);
     this.inLen -= p;
   }
@@ -127,16 +132,16 @@ export class Connection {
   private processFrames(data: Uint8Array, end: number): number {
     const maxFrame = this.broker.config.socketRequestMaxBytes;
     let p = 0;
-    while (end - p >= 4 && !this.paused) {
+    while (end - p >= 4 && !this.paused && !this.draining) {
       const size = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
       if (size < 0 || size > maxFrame) {
-        log.warn(`${this.peer}: frame of ${size >>> 0} bytes exceeds socket.request.max.bytes ${maxFrame}; closing`);
-        this.close();
-        return p;
+        this.fail(`frame of ${size >>> 0} bytes exceeds socket.request.max.bytes ${maxFrame}`);
+        return end;
       }
       if (end - p - 4 < size) break;
       this.handleFrame(data, p + 4, p + 4 + size);
       if (this.closed) return p;
+      if (this.draining) return end;
       p += 4 + size;
       if (this.out.pos - this.outSent > OUTPUT_HIGH_WATER) this.flush();
     }
@@ -160,8 +165,7 @@ export class Connection {
     try {
       header = readRequestHeader(r);
     } catch (e) {
-      log.warn(`${this.peer}: unreadable request header (${(e as Error).message}); closing`);
-      return this.close();
+      return this.fail(`unreadable request header (${(e as Error).message})`);
     }
     if (log.enabled("debug")) log.debug(`${this.peer}: request key=${header.apiKey} v=${header.apiVersion} corr=${header.correlationId} ${hex(buf.subarray(start, end), 128)}`);
     const handler = HANDLERS_BY_KEY.get(header.apiKey);
@@ -172,8 +176,7 @@ export class Connection {
         const scope = this.context(header);
         return this.enqueue({ header, handler: apiVersionsFallback, version: 0, response: unsupportedVersionResponse(), scope });
       }
-      log.warn(`${this.peer}: unsupported ${handler ? handler.name : `api key ${header.apiKey}`} v${version} from client ${header.clientId}; closing`);
-      return this.close();
+      return this.fail(`unsupported ${handler ? handler.name : `api key ${header.apiKey}`} v${version} from client ${header.clientId}`);
     }
     let request: Struct;
     try {
@@ -181,8 +184,7 @@ export class Connection {
       request = codecFor(handler.request, version).read(r);
     } catch (e) {
       if (!(e instanceof DecodeError) && !(e instanceof RangeError)) throw e;
-      log.warn(`${this.peer}: ${handler.name} v${version} does not decode (${e.message}); closing`);
-      return this.close();
+      return this.fail(`${handler.name} v${version} does not decode (${e.message})`);
     }
     const scope = this.context(header);
     let result;
@@ -190,7 +192,7 @@ export class Connection {
       result = handler.handle(request, scope);
     } catch (e) {
       scope.finish();
-      log.error(`${this.peer}: ${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
+      this.warn("error", "handler failed", `${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
       return this.close();
     }
     if (!(result instanceof Promise) && this.queue.length === 0) {
@@ -215,7 +217,7 @@ export class Connection {
         (e) => {
           this.pending--;
           scope.finish();
-          log.error(`${this.peer}: ${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
+          this.warn("error", "handler failed", `${handler.name} v${version} failed: ${(e as Error).stack ?? e}; closing`);
           this.close();
         },
       );
@@ -241,6 +243,7 @@ export class Connection {
       if (response !== null && !this.closed) this.encodeResponse(slot.header, slot.handler, slot.version, response);
       slot.scope.finish();
     }
+    if (this.draining) this.endIfDrained();
   }
 
   private encodeResponse(header: RequestHeader, handler: ApiHandler, version: number, response: Struct): void {
@@ -275,7 +278,43 @@ export class Connection {
       this.out.reset();
       this.outSent = 0;
     }
+    if (this.draining) return this.endIfDrained();
     this.applyBackPressure();
+  }
+
+  /** A warning caused by this client, rate-limited per client address and kind. */
+  private warn(level: Level, kind: string, msg: string): void {
+    const colon = this.peer.lastIndexOf(":");
+    const host = colon > 0 ? this.peer.slice(0, colon) : this.peer;
+    clientLog.write(`${host} ${kind}`, level, `${this.peer}: ${msg}`);
+  }
+
+  /**
+   * A frame that cannot be served (too large, unreadable, unsupported, does
+   * not decode) ends the connection, as in Kafka, but the requests before it
+   * are answered first: nothing more is read, the queued responses (also
+   * those of requests still waiting, e.g. a long-poll, within their own
+   * max wait) are encoded and written, then the socket is ended. A client
+   * that does not read them is cut off after DRAIN_AFTER_BAD_FRAME_MS.
+   */
+  private fail(reason: string): void {
+    this.warn("warn", "bad frame", `${reason}; closing`);
+    if (this.closed || this.draining) return;
+    this.draining = true;
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    this.inLen = 0;
+    this.inBuf = new Uint8Array(0);
+    this.drainTimer = setTimeout(() => this.close(), DRAIN_AFTER_BAD_FRAME_MS);
+    (this.drainTimer as { unref?: () => void }).unref?.();
+    this.endIfDrained();
+  }
+
+  private endIfDrained(): void {
+    if (this.closed || this.queue.length > 0 || this.out.pos !== this.outSent) return;
+    this.close();
   }
 
   /**
@@ -310,6 +349,7 @@ export class Connection {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.releaseBuffers();
     this.dropQueue();
     this.socket.end();
     this.closing.abort();
@@ -317,8 +357,19 @@ export class Connection {
 
   onClose(): void {
     this.closed = true;
+    this.releaseBuffers();
     this.dropQueue();
     this.closing.abort();
+  }
+
+  private releaseBuffers(): void {
+    if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    this.drainTimer = null;
+    this.inBuf = new Uint8Array(0);
+    this.inLen = 0;
+    // what was never sent goes with the connection (a slow consumer's megabytes)
+    this.out = new Writer(16);
+    this.outSent = 0;
   }
 
   /** Responses never to be encoded let go of what they hold. */

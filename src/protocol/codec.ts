@@ -137,6 +137,8 @@ function primitive(type: string, flexible: boolean): [ReadFn, WriteFn] {
   throw new Error(`unknown primitive type ${type}`);
 }
 
+const NULLABLE_ON_WIRE = new Set(["string", "bytes", "records"]);
+
 function compileField(f: FieldDef, version: number, flexible: boolean): [ReadFn, WriteFn] {
   const isArray = f.type.startsWith("[]");
   const elemType = isArray ? f.type.slice(2) : f.type;
@@ -144,6 +146,18 @@ function compileField(f: FieldDef, version: number, flexible: boolean): [ReadFn,
   let elem: [ReadFn, WriteFn];
   if (PRIMITIVES.has(elemType)) {
     elem = primitive(elemType, flexible);
+    if (!nullable && NULLABLE_ON_WIRE.has(elemType)) {
+      // as Kafka: a null where the schema allows none is a malformed request, not a null for the handler
+      const [rd, wr] = elem;
+      elem = [
+        (r) => {
+          const v = rd(r);
+          if (v === null) throw new DecodeError(`field ${f.name}: null for a non-nullable ${elemType}`);
+          return v;
+        },
+        wr,
+      ];
+    }
   } else {
     if (!f.fields) throw new Error(`field ${f.name}: struct type ${elemType} without fields`);
     const s = compileStruct(f.fields, version, flexible);

@@ -156,7 +156,10 @@ export class Reader {
   // Classic (non-flexible) strings: int16 length, -1 for null.
   string(): string | null {
     const n = this.int16();
-    if (n < 0) return null;
+    if (n < 0) {
+      if (n === -1) return null;
+      throw new DecodeError(`string length ${n}`);
+    }
     return this.utf8(n);
   }
   // Compact strings: unsigned varint length+1, 0 for null.
@@ -167,7 +170,10 @@ export class Reader {
   }
   bytes(): Uint8Array | null {
     const n = this.int32();
-    if (n < 0) return null;
+    if (n < 0) {
+      if (n === -1) return null;
+      throw new DecodeError(`bytes length ${n}`);
+    }
     return this.raw(n);
   }
   compactBytes(): Uint8Array | null {

@@ -61,6 +61,7 @@ export class Partition {
   private startOffset = 0;
   /** run after each append (waiting fetches), and when the partition goes away */
   private readonly appendListeners = new Set<() => void>();
+  private wakeScheduled = false;
 
   /**
    * Idempotent producers: per producer id its epoch and last five batches,
@@ -308,9 +309,25 @@ export class Partition {
     return this.appendListeners.size;
   }
 
-  /** Runs the append listeners (an append, shutdown, deletion). */
+  /**
+   * Runs the append listeners (an append, shutdown, deletion). After an
+   * append they run once the current I/O callbacks are done (setImmediate),
+   * coalesced: a produce costs the same with 10,000 waiting fetches as with
+   * none, and the appends of one socket read wake each waiter once. A closed
+   * or deleted log wakes them at once.
+   */
   wakeWaiters(): void {
     if (this.appendListeners.size === 0) return;
+    if (this.log.isClosed) return this.runWaiters();
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.runWaiters();
+    });
+  }
+
+  private runWaiters(): void {
     for (const cb of [...this.appendListeners]) cb();
   }
 
