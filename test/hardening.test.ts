@@ -8,7 +8,11 @@ import { decode, encode } from "../src/protocol/codec.ts";
 import { FetchRequest, FetchResponse } from "../src/protocol/messages/fetch.ts";
 import { ProduceRequest, ProduceResponse } from "../src/protocol/messages/produce.ts";
 import { buildBatch } from "../src/records/record.ts";
-import { requestFrame, startInProcess, type InProcessBroker } from "./helpers.ts";
+import { validateBatches } from "../src/records/batch.ts";
+import { Connection } from "../src/net/connection.ts";
+import { buildConfig } from "../src/config.ts";
+import { Broker } from "../src/broker.ts";
+import { removeDir, requestFrame, startInProcess, tempDir, WireClient, type InProcessBroker } from "./helpers.ts";
 
 let kafka: InProcessBroker;
 beforeEach(async () => {
@@ -136,4 +140,148 @@ test("an append wakes each long poll once, after the produce returns, and answer
   const answered = await Promise.all(conns.map((c) => c.waitFor(1)));
   expect(part.waitingFetches).toBe(0);
   for (const a of answered) expect(decode(FetchResponse, 12, frames(a)[0]![1]).responses[0].partitions[0].records!.length).toBeGreaterThan(0);
+});
+
+/** A broker listening on 127.0.0.1 (port 0), in this process. */
+async function listening(overrides: Record<string, string>): Promise<{ broker: Broker; port: number; close(): Promise<void> }> {
+  const dir = tempDir();
+  const config = buildConfig(new Map(Object.entries({ "log.dirs": dir, listeners: "PLAINTEXT://127.0.0.1:0", ...overrides })));
+  const broker = await new Broker(config).start();
+  return {
+    broker,
+    port: broker.listeners.boundPort("PLAINTEXT")!,
+    async close() {
+      await broker.stop();
+      removeDir(dir);
+    },
+  };
+}
+
+const apiVersionsFrame = (corr: number) => requestFrame(18, 3, corr, "hard", Uint8Array.of(2, 0x61, 2, 0x62, 0), true);
+
+/** Resolves when the client sees its connection closed, or false after `ms`. */
+async function closedWithin(c: WireClient, ms: number): Promise<boolean> {
+  const t = Date.now();
+  while (!c.closed && Date.now() - t < ms) await Bun.sleep(10);
+  return c.closed;
+}
+
+test("max.connections.per.ip (with an override) and max.connections close connections past the limit", async () => {
+  const k = await listening({ "max.connections.per.ip": "2", "max.connections": "3" });
+  const lines = await stderrLines(async () => {
+    const a = await WireClient.connect(k.port);
+    const b = await WireClient.connect(k.port);
+    const c = await WireClient.connect(k.port);
+    expect(await closedWithin(c, 2000)).toBe(true);
+    for (const x of [a, b]) {
+      x.send(apiVersionsFrame(1));
+      expect(await x.readFrame()).not.toBeNull();
+    }
+    a.close();
+    expect(await closedWithin(a, 2000)).toBe(true);
+    await Bun.sleep(50); // the broker's close event
+    const d = await WireClient.connect(k.port);
+    d.send(apiVersionsFrame(2));
+    expect(await d.readFrame()).not.toBeNull();
+    b.close();
+    d.close();
+  });
+  expect(lines.some((l) => l.includes("max.connections.per.ip 2"))).toBe(true);
+  await k.close();
+  const k2 = await listening({ "max.connections.per.ip": "1", "max.connections.per.ip.overrides": "127.0.0.1:5", "max.connections": "3" });
+  await stderrLines(async () => {
+    const cs = await Promise.all([1, 2, 3, 4].map(() => WireClient.connect(k2.port)));
+    expect(await closedWithin(cs[3]!, 2000)).toBe(true); // the fourth: max.connections 3, the override lets 127.0.0.1 have 5
+    for (const c of cs.slice(0, 3)) {
+      c.send(apiVersionsFrame(1));
+      expect(await c.readFrame()).not.toBeNull();
+      c.close();
+    }
+  });
+  await k2.close();
+}, 15_000);
+
+test("connections.max.idle.ms closes an idle connection and one trickling a frame byte by byte, not a busy one", async () => {
+  const k = await listening({ "connections.max.idle.ms": "400" });
+  const idle = await WireClient.connect(k.port);
+  const trickle = await WireClient.connect(k.port);
+  const busy = await WireClient.connect(k.port);
+  const frame = apiVersionsFrame(1);
+  let i = 0;
+  let corr = 0;
+  const t0 = Date.now();
+  // the trickled frame is 20x longer than its bytes take to send within the idle time
+  const slow = requestFrame(18, 3, 5, "x".repeat(200), Uint8Array.of(2, 0x61, 2, 0x62, 0), true);
+  while (Date.now() - t0 < 1500 && !trickle.closed) {
+    if (i < slow.length) trickle.send(slow.subarray(i, ++i));
+    busy.send(apiVersionsFrame(++corr));
+    expect(await busy.readFrame()).not.toBeNull();
+    await Bun.sleep(20);
+  }
+  expect(idle.closed).toBe(true);
+  expect(trickle.closed).toBe(true);
+  expect(busy.closed).toBe(false);
+  expect(i).toBeLessThan(slow.length);
+  busy.send(frame);
+  expect(await busy.readFrame()).not.toBeNull();
+  busy.close();
+  await k.close();
+}, 15_000);
+
+/** A client socket that takes no bytes until told to (a consumer that stopped reading). */
+class SlowSocket {
+  reading = false;
+  received = 0;
+  paused = false;
+  ended = false;
+  write(_b: Uint8Array, offset = 0, length = _b.length - offset): number {
+    if (!this.reading) return 0;
+    this.received += length;
+    return length;
+  }
+  end() {
+    this.ended = true;
+  }
+  pause() {
+    this.paused = true;
+  }
+  resume() {
+    this.paused = false;
+  }
+}
+
+test("socket.output.buffer.max.bytes bounds unsent output over all connections; held ones go on when output drains; closed ones release theirs", async () => {
+  const k = await startInProcess({ "socket.output.buffer.max.bytes": String(4 << 20) });
+  try {
+    k.storage.createTopic("big", 1);
+    const batch = buildBatch({ records: Array.from({ length: 4 }, () => ({ value: new Uint8Array(200_000).fill(7) })) });
+    const scan = validateBatches(batch);
+    if (!scan.ok) throw new Error(scan.reason);
+    k.storage.getPartition("big", 0)!.append(batch, scan.batches);
+    const budget = k.broker.listeners.output;
+    const socks = Array.from({ length: 8 }, () => new SlowSocket());
+    const conns = socks.map((s, i) => new Connection(s as never, k.broker, `10.6.0.1:${i}`));
+    const fetches = Buffer.concat(Array.from({ length: 20 }, (_, i) => fetchFrame(i, "big", 0)));
+    for (const c of conns) c.onData(fetches); // 8 x 20 x 800 kB asked for: 128 MB
+    expect(budget.total).toBeGreaterThan(4 << 20);
+    // past the cap at most one response per connection (each goes on until it has unsent output of its own)
+    const bound = (4 << 20) + 8 * (1 << 20);
+    expect(budget.total).toBeLessThan(bound); // without the cap: 128 MB
+    expect(socks.filter((s) => s.paused).length).toBeGreaterThan(0);
+    // one consumer reads again: output drains, the held connections answer the rest of their requests
+    socks[0]!.reading = true;
+    conns[0]!.onDrain();
+    expect(socks[0]!.received).toBeGreaterThan(0);
+    for (let round = 0; round < 200 && socks[0]!.received < 20 * 800_000; round++) {
+      for (const [i, c] of conns.entries()) if (i === 0) c.onDrain();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(socks[0]!.received).toBeGreaterThan(20 * 800_000); // all of its 20 responses
+    expect(budget.total).toBeLessThan(bound);
+    // the non-readers leave: their buffers go
+    for (const c of conns) c.onClose();
+    expect(budget.total).toBe(0);
+  } finally {
+    await k.close();
+  }
 });

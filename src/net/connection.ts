@@ -27,6 +27,47 @@ const OUTPUT_HIGH_WATER = 32 * 1024 * 1024;
 /** How long a connection ending for a bad frame waits for its earlier responses to be read. */
 const DRAIN_AFTER_BAD_FRAME_MS = 30_000;
 
+/**
+ * socket.output.buffer.max.bytes: unsent response bytes summed over every
+ * connection of a broker. Past the cap, connections that have unsent output
+ * stop reading new requests (their sockets are paused) until their own output
+ * is written or the total is back under half the cap, so many slow consumers
+ * cannot make the broker buffer without bound, and a client that reads its
+ * responses is not held up by them.
+ */
+export class OutputBudget {
+  total = 0;
+  private readonly held = new Set<Connection>();
+  private releasing = false;
+
+  constructor(readonly max: number) {}
+
+  get over(): boolean {
+    return this.total > this.max;
+  }
+
+  hold(c: Connection): void {
+    this.held.add(c);
+  }
+
+  forget(c: Connection): void {
+    this.held.delete(c);
+  }
+
+  /** Output went down: past the low mark, the held connections read again. */
+  maybeRelease(): void {
+    if (this.releasing || this.held.size === 0 || this.total > this.max / 2) return;
+    this.releasing = true;
+    try {
+      const held = [...this.held];
+      this.held.clear();
+      for (const c of held) c.unhold();
+    } finally {
+      this.releasing = false;
+    }
+  }
+}
+
 interface Slot {
   header: RequestHeader;
   handler: ApiHandler;
@@ -85,6 +126,13 @@ export class Connection {
   /** a bad frame arrived: nothing more is read; the connection ends once the responses before it are sent */
   private draining = false;
   private drainTimer: ReturnType<typeof setTimeout> | null = null;
+  /** stopped reading because the broker-wide output budget is spent */
+  private held = false;
+  /** this connection's unsent bytes as counted in the budget */
+  private accounted = 0;
+  /** a whole request arrived or a response write progressed since the last idle sweep */
+  private active = true;
+  private idleSince = 0;
   /** requests decoded but not yet answered (for graceful shutdown) */
   pending = 0;
   private readonly closing = new AbortController();
@@ -105,7 +153,7 @@ export class Connection {
 
   onData(chunk: Uint8Array): void {
     if (this.closed || this.draining) return;
-    if (this.inLen > 0 || this.paused) {
+    if (this.inLen > 0 || this.paused || this.held) {
       this.append(chunk);
       this.processBuffered();
     } else {
@@ -132,7 +180,13 @@ export class Connection {
   private processFrames(data: Uint8Array, end: number): number {
     const maxFrame = this.broker.config.socketRequestMaxBytes;
     let p = 0;
-    while (end - p >= 4 && !this.paused && !this.draining) {
+    while (end - p >= 4 && !this.paused && !this.draining && !this.held) {
+      // over the broker-wide budget, a connection with unsent output of its own waits; one whose output is all
+      // written goes on (its next response goes straight to its socket), so slow consumers do not stop readers
+      if (this.out.pos > this.outSent && this.budget?.over) {
+        this.hold();
+        break;
+      }
       const size = (data[p]! << 24) | (data[p + 1]! << 16) | (data[p + 2]! << 8) | data[p + 3]!;
       if (size < 0 || size > maxFrame) {
         this.fail(`frame of ${size >>> 0} bytes exceeds socket.request.max.bytes ${maxFrame}`);
@@ -144,6 +198,7 @@ export class Connection {
       if (this.draining) return end;
       p += 4 + size;
       if (this.out.pos - this.outSent > OUTPUT_HIGH_WATER) this.flush();
+      else this.account();
     }
     return p;
   }
@@ -161,6 +216,7 @@ export class Connection {
 
   private handleFrame(buf: Uint8Array, start: number, end: number): void {
     const r = this.reader.reset(buf, start, end);
+    this.active = true;
     let header: RequestHeader;
     try {
       header = readRequestHeader(r);
@@ -271,15 +327,65 @@ export class Connection {
 
   /** Writes what is buffered; keeps the unsent tail for the drain event. */
   flush(): void {
-    if (this.closed || this.out.pos === this.outSent) return;
+    if (this.closed || this.out.pos === this.outSent) return this.account();
     const n = this.socket.write(this.out.buf, this.outSent, this.out.pos - this.outSent);
+    if (n > 0) this.active = true;
     this.outSent += Math.max(n, 0);
     if (this.outSent >= this.out.pos) {
-      this.out.reset();
+      // a buffer grown for a burst (a slow consumer's megabytes) is not kept for the connection's life
+      if (this.out.buf.length > 1024 * 1024) this.out = new Writer(64 * 1024);
+      else this.out.reset();
       this.outSent = 0;
     }
+    this.account();
     if (this.draining) return this.endIfDrained();
     this.applyBackPressure();
+  }
+
+  private get budget(): OutputBudget | undefined {
+    return this.broker.listeners?.output;
+  }
+
+  /** Brings this connection's share of the output budget up to date. */
+  private account(): void {
+    const b = this.budget;
+    if (b === undefined) return;
+    const unsent = this.closed ? 0 : this.out.pos - this.outSent;
+    const was = this.accounted;
+    if (unsent === was) return;
+    b.total += unsent - was;
+    this.accounted = unsent;
+    if (unsent < was) b.maybeRelease();
+  }
+
+  private hold(): void {
+    this.held = true;
+    this.socket.pause();
+    this.budget?.hold(this);
+  }
+
+  /** The budget has room again: reads and handles what waited. */
+  unhold(): void {
+    if (!this.held || this.closed) return;
+    this.held = false;
+    if (!this.paused) this.socket.resume();
+    if (this.inLen > 0) {
+      this.processBuffered();
+      this.flush();
+    }
+  }
+
+  /** connections.max.idle.ms: called by the listeners' sweep. A partial frame is not activity (a trickled frame times out). */
+  closeIfIdle(now: number, idleMs: number): void {
+    if (this.active || this.pending > 0) {
+      this.active = false;
+      this.idleSince = now;
+      return;
+    }
+    if (now - this.idleSince >= idleMs) {
+      log.debug(`${this.peer}: idle for ${idleMs} ms (connections.max.idle.ms); closing`);
+      this.close();
+    }
   }
 
   /** A warning caused by this client, rate-limited per client address and kind. */
@@ -329,14 +435,18 @@ export class Connection {
       this.socket.pause();
     } else if (this.paused && unsent < OUTPUT_HIGH_WATER / 4) {
       this.paused = false;
-      this.socket.resume();
+      if (!this.held) this.socket.resume();
     }
   }
 
   onDrain(): void {
     this.flush();
+    if (this.held && this.out.pos === this.outSent) {
+      this.budget?.forget(this);
+      return this.unhold();
+    }
     // requests that arrived while paused
-    if (!this.paused && this.inLen > 0 && !this.closed) {
+    if (!this.paused && !this.held && this.inLen > 0 && !this.closed) {
       this.processBuffered();
       this.flush();
     }
@@ -370,6 +480,9 @@ export class Connection {
     // what was never sent goes with the connection (a slow consumer's megabytes)
     this.out = new Writer(16);
     this.outSent = 0;
+    this.held = false;
+    this.budget?.forget(this);
+    this.account();
   }
 
   /** Responses never to be encoded let go of what they hold. */

@@ -3,8 +3,9 @@
 // protocol), which its session hands to handlers.
 
 import type { TCPSocketListener } from "bun";
-import { log } from "../log.ts";
-import { Connection } from "./connection.ts";
+import { log, clientLog } from "../log.ts";
+import { Connection, OutputBudget } from "./connection.ts";
+import { brokerValue } from "../config.ts";
 import type { Broker } from "../broker.ts";
 import type { Listener } from "../config.ts";
 import type { Service } from "../service.ts";
@@ -24,6 +25,49 @@ const DRAIN_MS = 5000;
 
 export class ListenError extends Error {}
 
+/**
+ * max.connections, max.connections.per.ip and max.connections.per.ip.overrides.
+ * A connection past a limit is closed as soon as it is accepted (Kafka closes
+ * one over the per-address limit the same way; over max.connections Kafka
+ * holds off accepting until a slot frees, we close it: Bun's listener cannot
+ * hold off one accept).
+ */
+export class ConnectionLimits {
+  readonly max: number;
+  private readonly perIp: number;
+  private readonly overrides = new Map<string, number>();
+  private readonly byIp = new Map<string, number>();
+  total = 0;
+
+  constructor(raw: ReadonlyMap<string, string>) {
+    this.max = brokerValue<number>(raw, "max.connections");
+    this.perIp = brokerValue<number>(raw, "max.connections.per.ip");
+    for (const entry of brokerValue<string>(raw, "max.connections.per.ip.overrides").split(",")) {
+      const e = entry.trim();
+      const i = e.lastIndexOf(":");
+      if (i > 0 && /^\d+$/.test(e.slice(i + 1))) this.overrides.set(e.slice(0, i), Number(e.slice(i + 1)));
+    }
+  }
+
+  /** Takes a slot for `ip`, or says which limit is reached. */
+  acquire(ip: string): string | null {
+    const n = this.byIp.get(ip) ?? 0;
+    const limit = this.overrides.get(ip) ?? this.perIp;
+    if (n >= limit) return `max.connections.per.ip ${limit}`;
+    if (this.total >= this.max) return `max.connections ${this.max}`;
+    this.byIp.set(ip, n + 1);
+    this.total++;
+    return null;
+  }
+
+  release(ip: string): void {
+    const n = (this.byIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.byIp.delete(ip);
+    else this.byIp.set(ip, n);
+    this.total--;
+  }
+}
+
 /** One listener's socket. */
 class Server {
   private listener: TCPSocketListener<Connection> | null = null;
@@ -32,6 +76,7 @@ class Server {
     private readonly broker: Broker,
     readonly config: Listener,
     private readonly connections: Set<Connection>,
+    private readonly limits: ConnectionLimits,
   ) {}
 
   get port(): number | undefined {
@@ -44,7 +89,7 @@ class Server {
 
   /** Throws ListenError (one line) when the port cannot be bound. */
   listen(): void {
-    const { broker, connections, config } = this;
+    const { broker, connections, config, limits } = this;
     const host = config.host === "" ? "0.0.0.0" : config.host;
     const info = { name: config.name, securityProtocol: config.securityProtocol };
     try {
@@ -54,6 +99,13 @@ class Server {
         socket: {
           binaryType: "uint8array",
           open(socket) {
+            const ip = socket.remoteAddress;
+            const refused = limits.acquire(ip);
+            if (refused !== null) {
+              clientLog.write(`${ip} too many connections`, "warn", `${ip}:${socket.remotePort}: connection refused, ${refused} reached`);
+              socket.end();
+              return;
+            }
             socket.setNoDelay(true);
             const conn = new Connection(socket, broker, `${socket.remoteAddress}:${socket.remotePort}`, info);
             socket.data = conn;
@@ -61,16 +113,18 @@ class Server {
             log.debug(`${conn.peer}: connected to ${info.name}`);
           },
           data(socket, chunk) {
-            guard(socket.data, "read", () => socket.data.onData(chunk));
+            if (socket.data) guard(socket.data, "read", () => socket.data.onData(chunk));
           },
           drain(socket) {
-            guard(socket.data, "write", () => socket.data.onDrain());
+            if (socket.data) guard(socket.data, "write", () => socket.data.onDrain());
           },
           close(socket) {
             const conn = socket.data;
             if (!conn) return;
+            socket.data = undefined as unknown as Connection;
             conn.onClose();
             connections.delete(conn);
+            limits.release(socket.remoteAddress);
             log.debug(`${conn.peer}: disconnected`);
           },
           error(socket, err) {
@@ -98,18 +152,34 @@ class Server {
 export class Listeners implements Service {
   readonly name = "listeners";
   readonly connections = new Set<Connection>();
+  /** socket.output.buffer.max.bytes over every connection of this broker */
+  readonly output: OutputBudget;
   private readonly servers: Server[];
+  private readonly idleMs: number;
+  private idleTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(broker: Broker, listeners: readonly Listener[]) {
-    this.servers = listeners.map((l) => new Server(broker, l, this.connections));
+    const limits = new ConnectionLimits(broker.config.raw);
+    this.output = new OutputBudget(brokerValue<number>(broker.config.raw, "socket.output.buffer.max.bytes"));
+    this.idleMs = brokerValue<number>(broker.config.raw, "connections.max.idle.ms");
+    this.servers = listeners.map((l) => new Server(broker, l, this.connections, limits));
   }
 
   start(): void {
     for (const s of this.servers) s.listen();
+    // connections.max.idle.ms (-1: never): swept a few times per idle period, as Kafka's Selector checks on each poll
+    if (this.idleMs > 0) {
+      this.idleTimer = setInterval(() => {
+        const now = Date.now();
+        for (const c of this.connections) c.closeIfIdle(now, this.idleMs);
+      }, Math.max(50, Math.min(this.idleMs / 4, 30_000)));
+      (this.idleTimer as { unref?: () => void }).unref?.();
+    }
   }
 
   /** Stops accepting, lets in-flight requests and unsent responses finish (bounded), then closes every connection. */
   async stop(): Promise<void> {
+    if (this.idleTimer !== null) clearInterval(this.idleTimer);
     for (const s of this.servers) s.stopAccepting();
     const deadline = Date.now() + DRAIN_MS;
     // bounded by the deadline; connections become idle as their responses go out
