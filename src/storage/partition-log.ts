@@ -67,6 +67,18 @@ export interface PartitionLogOptions {
   warn?: (message: string) => void;
 }
 
+export interface SegmentSummary {
+  baseOffset: number;
+  /** the offset after its last batch (its base offset when empty) */
+  nextOffset: number;
+  /** bytes of its .log file */
+  size: number;
+  /** the largest record timestamp in it, -1 when empty */
+  largestTimestamp: number;
+  /** its .log file */
+  path: string;
+}
+
 export interface TimestampOffset {
   offset: number;
   timestamp: number;
@@ -202,6 +214,19 @@ export class PartitionLog {
   /** The base offsets of the segments, oldest first. */
   get segmentBaseOffsets(): number[] {
     return this.segments.map((s) => s.baseOffset);
+  }
+
+  /**
+   * What retention and the cleaner need to know of each segment, oldest first
+   * (the last is the active one): its offsets, its .log bytes and the largest
+   * record timestamp in it (-1 when it has no batches).
+   */
+  segmentSummaries(): SegmentSummary[] {
+    return this.segments.map((s) => {
+      let maxTs = -1;
+      for (let i = 0; i < s.count; i++) if (s.maxTs[i]! > maxTs) maxTs = s.maxTs[i]!;
+      return { baseOffset: s.baseOffset, nextOffset: s.nextOffset, size: s.size, largestTimestamp: maxTs, path: s.stem + ".log" };
+    });
   }
 
   get logStartOffset(): number {
