@@ -101,7 +101,8 @@ test("a response queued behind a long-poll sends its own bytes after its log is 
   conn.onClose();
   const data2 = kafka.storage.deletePartition("data2", 0)!; // its descriptors were opened after `before`
   await until(() => !existsSync(data2)); // the removal runs in the background
-  expect(openFds()).toBe(before - 1); // data-0's segment, open before, is closed too
+  // data-0's segment and its two index files (open while it was the active segment), open before, are closed too
+  expect(openFds()).toBe(before - 3);
 }, 5000);
 
 test("a response dropped unencoded (connection closed) lets go of its segments", async () => {
@@ -111,11 +112,12 @@ test("a response dropped unencoded (connection closed) lets go of its segments",
   const conn = new Connection(sock as never, kafka.broker, "held");
   conn.onData(Buffer.concat([fetchFrame(1, "idle", 10_000), fetchFrame(2, "data", 0), fetchFrame(3, "data", 0)]));
   const deleted = kafka.storage.deletePartition("data", 0)!;
-  expect(openFds()).toBe(before); // the segment stays open for the two held responses
+  // the segment stays open for the two held responses; its index files close with the log
+  expect(openFds()).toBe(before - 2);
   expect(existsSync(deleted)).toBe(true);
   conn.onClose();
   await until(() => !existsSync(deleted));
-  expect(openFds()).toBe(before - 1);
+  expect(openFds()).toBe(before - 3);
   expect(existsSync(deleted)).toBe(false);
   expect(sock.frames()).toEqual([]);
 }, 5000);

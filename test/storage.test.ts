@@ -58,8 +58,11 @@ function open(opts: { segmentBytes?: number; indexIntervalBytes?: number; onBatc
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "storage-test-"));
 });
-afterEach(() => {
-  for (const l of logs.splice(0)) l.close();
+afterEach(async () => {
+  for (const l of logs.splice(0)) {
+    l.close();
+    await l.whenRollsFlushed();
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -69,6 +72,12 @@ describe("PartitionLog", () => {
     expect(log.logStartOffset).toBe(0);
     expect(log.logEndOffset).toBe(0);
     expect(log.read(0, 1000)).toEqual([]);
+    expect(statSync(join(dir, "t-0", "00000000000000000000.log")).size).toBe(0);
+    // the active segment's indexes are preallocated to segment.index.bytes (rounded down to whole entries), as Kafka's
+    expect(statSync(join(dir, "t-0", "00000000000000000000.index")).size).toBe(10485760);
+    expect(statSync(join(dir, "t-0", "00000000000000000000.timeindex")).size).toBe(10485756);
+    log.close();
+    // and trimmed to their entries when it closes
     for (const f of ["00000000000000000000.log", "00000000000000000000.index", "00000000000000000000.timeindex"]) {
       expect(statSync(join(dir, "t-0", f)).size).toBe(0);
     }
@@ -296,6 +305,7 @@ describe("segment references", () => {
     }
     const held = log.read(0, one); // the first segment's one batch
     const expected = readBytes(log.read(0, one));
+    await log.whenRollsFlushed(); // the fsyncs after each roll hold their segments too
     expect(log.deleteSegmentsBefore(4)).toBe(2); // segments 0 and 2; 4 is active
     expect(log.logStartOffset).toBe(4);
     expect(readdirSync(join(dir, "t-0")).filter((n) => n.endsWith(".deleted")).sort()).toEqual([
@@ -341,6 +351,7 @@ describe("segment references", () => {
     for (let i = 0; i < 100 && existsSync(to); i++) await tick();
     expect(existsSync(to)).toBe(false);
     fresh.close();
+    await fresh.whenRollsFlushed();
     expect(openFds()).toBe(before);
   }, 2000);
 });

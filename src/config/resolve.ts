@@ -29,6 +29,10 @@ export interface EffectiveValue {
 export interface TopicConfig {
   segmentBytes: number;
   indexIntervalBytes: number;
+  /** segment.ms, segment.jitter.ms, segment.index.bytes */
+  segmentMs: number;
+  segmentJitterMs: number;
+  indexMaxBytes: number;
   maxMessageBytes: number;
   /** message.timestamp.type is LogAppendTime */
   logAppendTime: boolean;
@@ -125,6 +129,9 @@ export class ConfigResolver {
       c = {
         segmentBytes: this.topic(topic, "segment.bytes").value as number,
         indexIntervalBytes: this.topic(topic, "index.interval.bytes").value as number,
+        segmentMs: this.topic(topic, "segment.ms").value as number,
+        segmentJitterMs: this.topic(topic, "segment.jitter.ms").value as number,
+        indexMaxBytes: this.topic(topic, "segment.index.bytes").value as number,
         maxMessageBytes: this.topic(topic, "max.message.bytes").value as number,
         logAppendTime: this.topic(topic, "message.timestamp.type").value === "LogAppendTime",
         timestampBeforeMaxMs: this.topic(topic, "message.timestamp.before.max.ms").value as number,

@@ -255,14 +255,14 @@ export function forEachRecord(batch: Uint8Array, fn: (rec: RecordAt) => boolean 
  * records (ListOffsets by timestamp, also inside compressed batches), or null
  * when none does or the batch does not walk. Throws CompressionError.
  */
-export function findRecord(batch: Uint8Array, match: (timestamp: number) => boolean): { offset: number; timestamp: number } | null {
+export function findRecord(batch: Uint8Array, match: (timestamp: number) => boolean, minOffset = -Infinity): { offset: number; timestamp: number } | null {
   const data = recordsSection(batch);
   const base = int64At(batch, OFF_BASE_OFFSET);
   const baseTs = int64At(batch, OFF_BASE_TIMESTAMP);
   let found: { offset: number; timestamp: number } | null = null;
   walkRecords(data, 0, data.length, int32At(batch, OFF_RECORD_COUNT), (_i, offsetDelta, timestampDelta) => {
     const t = baseTs + timestampDelta;
-    if (!match(t)) return true;
+    if (!match(t) || base + offsetDelta < minOffset) return true;
     found = { offset: base + offsetDelta, timestamp: t };
     return false;
   });

@@ -1,5 +1,6 @@
 // Kafka's offset checkpoint files (CheckpointFile/OffsetCheckpointFile), as
-// `log-start-offset-checkpoint` in the log dir uses them:
+// log-start-offset-checkpoint, recovery-point-offset-checkpoint and
+// replication-offset-checkpoint in the log dir use them:
 //   0                      (version)
 //   <count>
 //   <topic> <partition> <offset>   (count lines)
@@ -8,6 +9,10 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 
 export const LOG_START_OFFSET_CHECKPOINT = "log-start-offset-checkpoint";
+export const RECOVERY_POINT_CHECKPOINT = "recovery-point-offset-checkpoint";
+export const REPLICATION_OFFSET_CHECKPOINT = "replication-offset-checkpoint";
+/** Kafka's CleanShutdownFileHandler.CLEAN_SHUTDOWN_FILE_NAME */
+export const CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
 
 export type OffsetCheckpoint = Map<string, Map<number, number>>;
 

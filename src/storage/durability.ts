@@ -213,6 +213,7 @@ export class Durability {
       }
       const s = this.state(j.part);
       s.flushedOffset = Math.max(s.flushedOffset, j.end);
+      if (!j.part.isClosed) j.part.log.markFlushed(j.end);
       s.lastFlushMs = now;
       for (const w of waiters) w.resolve();
     });

@@ -16,11 +16,22 @@
 //   topic id is renamed `<dir>.<id hex>-stray`, as Kafka does, and a fresh log
 //   takes its place.
 //
+// Clean and unclean stops, as Kafka's LogManager: close() flushes and closes
+// every log, writes recovery-point-offset-checkpoint (each log's recovery
+// point: everything below it is on disk), log-start-offset-checkpoint,
+// replication-offset-checkpoint (the high watermarks), then the
+// .kafka_cleanshutdown marker. A start that finds the marker trusts every
+// segment and index as they are and deletes the marker once the logs are open;
+// one without it recovers each log from its checkpointed recovery point (see
+// partition-log.ts). While running, the checkpoints are rewritten every
+// log.flush.offset.checkpoint.interval.ms, log.flush.start.offset.checkpoint.interval.ms
+// and replica.high.watermark.checkpoint.interval.ms.
+//
 // Idle producer ids (producer.id.expiration.ms, dynamic) are dropped from
 // every partition's producer state every producer.id.expiration.check.interval.ms,
 // as Kafka's PeriodicProducerExpirationCheck does.
 
-import { readdirSync, renameSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { MetadataImage, TopicInfo } from "../metadata/image.ts";
@@ -28,8 +39,18 @@ import { readPartitionMetadata } from "../metadata/properties.ts";
 import { MAX_PARTITIONS_PER_TOPIC, METADATA_DIR, MetadataStore, validateTopicName, type ConfigEntries } from "../metadata/store.ts";
 import { randomUuid, uuidEquals, uuidHex } from "../metadata/uuid.ts";
 import { Partition } from "./partition.ts";
+import type { LogRollConfig } from "./partition-log.ts";
+import type { TopicConfig } from "../config/resolve.ts";
 import { Durability } from "./durability.ts";
-import { LOG_START_OFFSET_CHECKPOINT, readOffsetCheckpoint, writeOffsetCheckpoint, type OffsetCheckpoint } from "./checkpoint.ts";
+import {
+  CLEAN_SHUTDOWN_FILE,
+  LOG_START_OFFSET_CHECKPOINT,
+  readOffsetCheckpoint,
+  RECOVERY_POINT_CHECKPOINT,
+  REPLICATION_OFFSET_CHECKPOINT,
+  writeOffsetCheckpoint,
+  type OffsetCheckpoint,
+} from "./checkpoint.ts";
 import { BROKER_CONFIGS, ConfigResourceType } from "../config/catalog.ts";
 import { log } from "../log.ts";
 
@@ -54,6 +75,21 @@ function brokerLayer(cfg: StorageConfig): ReadonlyMap<string, string> {
   return m;
 }
 
+function rollConfig(tc: TopicConfig): LogRollConfig {
+  return { segmentBytes: tc.segmentBytes, indexIntervalBytes: tc.indexIntervalBytes, segmentMs: tc.segmentMs, segmentJitterMs: tc.segmentJitterMs, indexMaxBytes: tc.indexMaxBytes };
+}
+
+/** Kafka's CleanShutdownFileHandler.write: {"version":0,"brokerEpoch":...}, fsynced. */
+function writeCleanShutdownFile(path: string): void {
+  const fd = openSync(path, "w");
+  try {
+    writeSync(fd, JSON.stringify({ version: 0, brokerEpoch: -1 }));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const PARTITION_DIR_RE = /^(.+)-(\d{1,9})$/;
 const DELETE_DIR_RE = /^.+-\d{1,9}\.[0-9a-f]{32}-delete$/;
 
@@ -64,6 +100,11 @@ export class Storage {
   /** log-start-offset-checkpoint as read at start-up: applied as each partition opens */
   private checkpointedStarts: OffsetCheckpoint = new Map();
   private expirationTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly checkpointTimers: ReturnType<typeof setInterval>[] = [];
+  /** the log dir had .kafka_cleanshutdown at start-up */
+  private cleanStart = false;
+  /** recovery-point-offset-checkpoint as read at start-up */
+  private checkpointedRecovery: OffsetCheckpoint = new Map();
   /** flush policies, durable mode, group commit (set by open) */
   durability!: Durability;
 
@@ -106,8 +147,35 @@ export class Storage {
     } catch (e) {
       s.warn(`${LOG_START_OFFSET_CHECKPOINT}: ignored: ${(e as Error).message}`);
     }
+    const marker = join(cfg.logDir, CLEAN_SHUTDOWN_FILE);
+    s.cleanStart = existsSync(marker);
+    if (!s.cleanStart) {
+      try {
+        s.checkpointedRecovery = readOffsetCheckpoint(join(cfg.logDir, RECOVERY_POINT_CHECKPOINT));
+      } catch (e) {
+        s.warn(`${RECOVERY_POINT_CHECKPOINT}: ignored, every log is recovered from its start: ${(e as Error).message}`);
+      }
+    }
     for (const t of s.image.topics.values()) s.openTopic(t);
     s.checkpointedStarts = new Map();
+    s.checkpointedRecovery = new Map();
+    // partitions created from now on are new: nothing to recover
+    s.cleanStart = true;
+    try {
+      unlinkSync(marker);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    const every = (key: string, fn: () => void) => {
+      const ms = s.brokerNumber(key);
+      if (!(ms > 0)) return;
+      const t = setInterval(fn, ms);
+      t.unref?.();
+      s.checkpointTimers.push(t);
+    };
+    every("log.flush.offset.checkpoint.interval.ms", () => s.writeRecoveryPointCheckpoint());
+    every("log.flush.start.offset.checkpoint.interval.ms", () => s.writeLogStartCheckpoint());
+    every("replica.high.watermark.checkpoint.interval.ms", () => s.writeHighWatermarkCheckpoint());
     s.warnStrays();
     s.removeDeleteDirs();
     const interval = s.brokerNumber("producer.id.expiration.check.interval.ms");
@@ -183,13 +251,34 @@ export class Storage {
   }
 
   /** Kafka's log-start-offset-checkpoint: the partitions whose log start offset is above their first segment. */
-  private writeLogStartCheckpoint(): void {
+  private writeLogStartCheckpoint(): boolean {
+    return this.writeCheckpoint(LOG_START_OFFSET_CHECKPOINT, (p) => (p.startOffsetAboveLog ? p.logStartOffset : null));
+  }
+
+  /** Kafka's recovery-point-offset-checkpoint: each log's recovery point. */
+  private writeRecoveryPointCheckpoint(): boolean {
+    return this.writeCheckpoint(RECOVERY_POINT_CHECKPOINT, (p) => p.log.recoveryPoint);
+  }
+
+  /** Kafka's replication-offset-checkpoint: each partition's high watermark. */
+  private writeHighWatermarkCheckpoint(): boolean {
+    return this.writeCheckpoint(REPLICATION_OFFSET_CHECKPOINT, (p) => p.highWatermark);
+  }
+
+  private writeCheckpoint(name: string, value: (p: Partition) => number | null): boolean {
     const entries: [string, number, number][] = [];
-    for (const [topic, parts] of this.partitions) for (const p of parts) if (p && p.startOffsetAboveLog) entries.push([topic, p.index, p.logStartOffset]);
+    for (const [topic, parts] of this.partitions) {
+      for (const p of parts) {
+        const v = p ? value(p) : null;
+        if (p && v !== null) entries.push([topic, p.index, v]);
+      }
+    }
     try {
-      writeOffsetCheckpoint(join(this.cfg.logDir, LOG_START_OFFSET_CHECKPOINT), entries);
+      writeOffsetCheckpoint(join(this.cfg.logDir, name), entries);
+      return true;
     } catch (e) {
-      this.warn(`${LOG_START_OFFSET_CHECKPOINT}: not written: ${(e as Error).message}`);
+      this.warn(`${name}: not written: ${(e as Error).message}`);
+      return false;
     }
   }
 
@@ -205,18 +294,47 @@ export class Storage {
     for (const parts of this.partitions.values()) for (const p of parts) p?.wakeWaiters();
   }
 
+  /** set by a flush() that reached every log: close() may then mark the stop clean */
+  private flushedForClose = false;
+
   /** fsyncs every log appended to since the last flush. */
   flush(): void {
+    this.flushedForClose = false;
     for (const parts of this.partitions.values()) for (const p of parts) p?.flush();
+    this.flushedForClose = true;
   }
 
-  /** Closes every log (and the metadata store when open() opened it). */
+  /**
+   * Closes every log (and the metadata store when open() opened it). After a
+   * flush() (a clean stop), the checkpoints and the clean-shutdown marker are
+   * written, so the next start trusts the logs as they are.
+   */
   close(): void {
     if (this.expirationTimer !== null) clearInterval(this.expirationTimer);
     this.expirationTimer = null;
+    for (const t of this.checkpointTimers.splice(0)) clearInterval(t);
     this.durability?.close();
     this.unsubscribe();
-    for (const parts of this.partitions.values()) for (const p of parts) p?.close();
+    let clean = this.flushedForClose;
+    for (const parts of this.partitions.values()) {
+      for (const p of parts) {
+        if (!p) continue;
+        try {
+          p.close();
+        } catch (e) {
+          clean = false;
+          this.warn(`${p.name}: not closed cleanly: ${(e as Error).message}`);
+        }
+      }
+    }
+    // as LogManager.shutdown: checkpoints, then the marker, only when every log flushed and closed
+    if (clean && this.writeRecoveryPointCheckpoint() && this.writeLogStartCheckpoint() && this.writeHighWatermarkCheckpoint()) {
+      try {
+        writeCleanShutdownFile(join(this.cfg.logDir, CLEAN_SHUTDOWN_FILE));
+      } catch (e) {
+        this.warn(`${CLEAN_SHUTDOWN_FILE}: not written, the next start recovers the logs: ${(e as Error).message}`);
+      }
+    }
     this.partitions.clear();
     if (this.ownsMetadata) this.metadata.close();
   }
@@ -231,7 +349,7 @@ export class Storage {
     const parts = this.partitions.get(name);
     if (!parts) return;
     const tc = this.metadata.topicConfig(name);
-    for (const p of parts) p?.reconfigure(tc.segmentBytes, tc.indexIntervalBytes);
+    for (const p of parts) p?.reconfigure(rollConfig(tc));
   }
 
   /** Opens the logs of the topic's partitions that are not open yet. */
@@ -256,8 +374,9 @@ export class Storage {
         }
         const start = this.checkpointedStarts.get(t.name)?.get(p.partition);
         const part = Partition.open(dir, t.name, p, {
-          segmentBytes: tc.segmentBytes,
-          indexIntervalBytes: tc.indexIntervalBytes,
+          ...rollConfig(tc),
+          cleanShutdown: this.cleanStart,
+          recoveryPoint: this.checkpointedRecovery.get(t.name)?.get(p.partition) ?? 0,
           topicId: t.id,
           topicIdOnDisk: onDisk,
           logStartOffset: start,

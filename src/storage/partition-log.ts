@@ -1,35 +1,53 @@
 // One partition's log, <logdir>/<topic>-<n>/, in Kafka's on-disk layout:
 //   <20-digit base offset>.log        record batches, back to back, as produced
-//   <base>.index, <base>.timeindex    sparse offset and time indexes
+//   <base>.index, <base>.timeindex    sparse offset and time indexes (segment.ts)
 //   partition.metadata                the topic id
 //   (<offset>.snapshot, the producer state, is the partition's: partition.ts)
 // The same code serves the KRaft metadata log (__cluster_metadata-0), which
 // checks every CRC on open and fsyncs each append.
 //
-// Batches are never decoded on the hot path. Opening scans batch headers only
-// (each goes to the caller's onBatch, so producer state can be rebuilt without
-// a second scan; onSegment hears of each segment before its batches, onRoll
-// of each roll, where the caller writes producer snapshots) and keeps a compact in-memory index of them, which is what
-// reads use; the .index/.timeindex files are written from it when a segment
-// rolls or the log closes, for Kafka's tools. The scan checks lengths, magic
-// and offset order everywhere and the CRC of the last batch (where a crash
-// tears writes); a bad batch truncates the log there, later segments are
-// deleted, with one warning.
+// Batches are never decoded on the hot path: appends stamp offsets and write
+// the bytes, keeping the indexes current; reads find their place through the
+// indexes and hand out byte ranges of the files.
+//
+// Opening, as Kafka's LogLoader:
+// - after a clean shutdown (the log dir's .kafka_cleanshutdown, given as
+//   cleanShutdown) every segment and its indexes are trusted: nothing is
+//   scanned but the last few batches of the active segment;
+// - after an unclean stop, the segments below the recovery point
+//   (recovery-point-offset-checkpoint) are trusted; from the segment holding it
+//   on, every batch's length, magic, offset order and CRC-32C is checked and
+//   the indexes are rebuilt;
+// - a trusted segment whose index files are missing or damaged is recovered
+//   the same way;
+// - the first bad batch ends the log: the bytes from it, and every later
+//   segment, are moved aside into `.quarantine` files beside the segment (not
+//   deleted), so offsets stay contiguous and an operator can look at them; one
+//   line says so. A recovered partition gets one line too.
+// Batch headers from `replayFrom` on go to onBatch (producer state); onSegment
+// hears of each segment before its batches, onRoll of each roll, where the
+// caller writes producer snapshots.
+//
+// Segments roll at segment.bytes, segment.ms (less segment.jitter.ms, by the
+// first batch's timestamp as Kafka), a full index, or an offset the index
+// cannot hold relative to the base. A rolled segment's files are fsynced in
+// the background, and the recovery point moves past it then, as Kafka's
+// flush on roll.
 //
 // Reads hand out SegmentRecords that hold their segment's file open (see
 // segment.ts): deleting segments or the whole log never pulls bytes from
 // under a response waiting to be encoded.
 
 import { log } from "../log.ts";
-import { fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { ATTR_COMPRESSION_MASK, ATTR_TIMESTAMP_TYPE, OFF_ATTRIBUTES, OFF_MAX_TIMESTAMP, int64At, setBaseOffset, type BatchInfo } from "../records/batch.ts";
-import { batchBaseTimestamp, decodeRecords } from "../records/record.ts";
+import { ATTR_TIMESTAMP_TYPE, BATCH_OVERHEAD, OFF_ATTRIBUTES, OFF_LENGTH, OFF_MAX_TIMESTAMP, int16At, int32At, int64At, setBaseOffset, type BatchInfo } from "../records/batch.ts";
+import { findRecord } from "../records/walk.ts";
 import { readPartitionMetadata, writePartitionMetadata } from "../metadata/properties.ts";
 import { randomUuid, uuidEquals, uuidHex, uuidToBase64 } from "../metadata/uuid.ts";
 import { diskIo } from "./disk-io.ts";
-import { createSegment, scanSegment, Segment, SegmentFile, SegmentRecords, segmentName, writeIndexes, type BatchHeaderListener, type CrcCheck } from "./segment.ts";
+import { createSegment, Segment, SegmentFile, SegmentRecords, segmentName, DEFAULT_INDEX_MAX_BYTES, type BatchHeaderListener, type BatchPosition } from "./segment.ts";
 
 export { segmentName, type BatchHeader, type BatchHeaderListener } from "./segment.ts";
 
@@ -38,22 +56,40 @@ export const DEFAULT_INDEX_INTERVAL_BYTES = 4096;
 const READ_CHUNK = 1 << 20;
 const SEGMENT_FILE_RE = /^(\d{20})\.log$/;
 const DELETED_SUFFIX = ".deleted";
+const QUARANTINE_SUFFIX = ".quarantine";
 const SEGMENT_EXTENSIONS = [".log", ".index", ".timeindex"];
+const INDEX_EXTENSIONS = [".index", ".timeindex"];
 
-export interface PartitionLogOptions {
-  /** log.segment.bytes: roll before a segment would grow past this */
+/** When a log rolls and how dense its indexes are (the topic's segment.* and index.* keys). */
+export interface LogRollConfig {
+  /** segment.bytes: roll before a segment would grow past this */
   segmentBytes: number;
-  /** log.index.interval.bytes */
+  /** index.interval.bytes */
   indexIntervalBytes?: number;
+  /** segment.ms (default 7 days) */
+  segmentMs?: number;
+  /** segment.jitter.ms (default 0) */
+  segmentJitterMs?: number;
+  /** segment.index.bytes: the index files' preallocated size (default 10 MiB) */
+  indexMaxBytes?: number;
+}
+
+export interface PartitionLogOptions extends LogRollConfig {
   /** written to partition.metadata when missing; a different id there is an error */
   topicId?: Uint8Array;
   /** what partition.metadata holds, when the caller has read it already (null: none) */
   topicIdOnDisk?: Uint8Array | null;
-  /** which CRCs the opening scan checks (default "tail") */
-  verifyCrc?: CrcCheck;
-  /** gets every batch header the opening scan keeps, in offset order */
+  /** "all": every batch of every segment is checked on open, clean shutdown or not (the metadata log) */
+  verifyCrc?: "all";
+  /** the log dir had .kafka_cleanshutdown: segments and indexes are trusted */
+  cleanShutdown?: boolean;
+  /** after an unclean stop, the segments wholly below this offset are trusted (recovery-point-offset-checkpoint; default 0) */
+  recoveryPoint?: number;
+  /** batch headers from this offset on go to onBatch (default 0) */
+  replayFrom?: number;
+  /** gets every batch header from replayFrom on, in offset order */
   onBatch?: BatchHeaderListener;
-  /** the opening scan is about to read the segment at this base offset (every batch before it went to onBatch) */
+  /** the opening is about to go through the segment at this base offset */
   onSegment?: (baseOffset: number) => void;
   /** a new segment at this base offset became the active one (append rolled) */
   onRoll?: (baseOffset: number) => void;
@@ -65,6 +101,7 @@ export interface PartitionLogOptions {
    */
   minStartOffset?: number;
   warn?: (message: string) => void;
+  info?: (message: string) => void;
 }
 
 export interface SegmentSummary {
@@ -97,8 +134,6 @@ export function deleteDirName(dir: string): string {
 export class PartitionLog {
   private readonly segments: Segment[] = [];
   private nextOffset = 0;
-  private maxTsSeg: Segment | null = null;
-  private maxTsIdx = -1;
   /** segments written to since the last flush */
   private readonly unflushed = new Set<Segment>();
   private closed = false;
@@ -106,23 +141,36 @@ export class PartitionLog {
   private openFiles = 0;
   /** set by delete(): the renamed dir, removed once every descriptor is closed */
   private deletedDir: string | null = null;
-  private indexIntervalBytes: number;
+  private roll_: Required<LogRollConfig>;
+  /** this segment's segment.jitter.ms draw */
+  private rollJitterMs = 0;
+  /** the first offset of the first segment, -1 until read again */
+  private startCache = -1;
+  /** Kafka's recovery point: everything below it is known to be on disk */
+  recoveryPoint = 0;
+  private readonly scratch: BatchPosition = { baseOffset: 0, lastOffset: 0, position: 0, size: 0, maxTimestamp: -1 };
 
   private constructor(
     /** where the log lives (the renamed dir after delete()) */
     public dir: string,
-    private segmentBytes: number,
-    indexIntervalBytes: number | undefined,
+    cfg: LogRollConfig,
     private readonly warn: (message: string) => void,
+    private readonly info: (message: string) => void,
     private readonly onRoll: ((baseOffset: number) => void) | null,
   ) {
-    this.indexIntervalBytes = indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
+    this.roll_ = withDefaults(cfg);
+    this.drawJitter();
   }
 
   /** A topic config changed: the next roll and index entries follow the new values. */
-  reconfigure(segmentBytes: number, indexIntervalBytes: number): void {
-    this.segmentBytes = segmentBytes;
-    this.indexIntervalBytes = indexIntervalBytes;
+  reconfigure(cfg: LogRollConfig): void {
+    this.roll_ = withDefaults(cfg);
+    this.drawJitter();
+  }
+
+  private drawJitter(): void {
+    const j = this.roll_.segmentJitterMs;
+    this.rollJitterMs = j > 0 ? Math.floor(Math.random() * Math.min(j, this.roll_.segmentMs)) : 0;
   }
 
   /** Opens the log in `dir`, creating the directory, partition.metadata and a first empty segment when missing. */
@@ -145,7 +193,7 @@ export class PartitionLog {
       if (onDisk === null) writePartitionMetadata(dir, opts.topicId);
       else if (!uuidEquals(onDisk, opts.topicId)) throw new Error(`${dir}: partition.metadata has topic id ${uuidToBase64(onDisk)}, expected ${uuidToBase64(opts.topicId)}`);
     }
-    const l = new PartitionLog(dir, opts.segmentBytes, opts.indexIntervalBytes, opts.warn ?? log.warn, opts.onRoll ?? null);
+    const l = new PartitionLog(dir, opts, opts.warn ?? log.warn, opts.info ?? log.info, opts.onRoll ?? null);
     try {
       l.load(names, opts);
     } catch (e) {
@@ -156,7 +204,11 @@ export class PartitionLog {
   }
 
   private load(names: string[], opts: PartitionLogOptions): void {
-    const crc = opts.verifyCrc ?? "tail";
+    const all = opts.verifyCrc === "all";
+    const clean = opts.cleanShutdown === true && !all;
+    const recoveryPoint = clean ? Infinity : all ? 0 : (opts.recoveryPoint ?? 0);
+    const replayFrom = opts.replayFrom ?? 0;
+    const onBatch = opts.onBatch ?? null;
     const bases: number[] = [];
     for (const n of names) {
       const m = SEGMENT_FILE_RE.exec(n);
@@ -165,34 +217,92 @@ export class PartitionLog {
       else if (n.endsWith(DELETED_SUFFIX)) unlinkQuietly(join(this.dir, n));
     }
     bases.sort((a, b) => a - b);
-    let expect = 0;
+    let recovered = 0;
+    let rebuilt = 0;
+    let lastTrusted = false;
     for (let i = 0; i < bases.length; i++) {
-      const stem = join(this.dir, segmentName(bases[i]!));
-      opts.onSegment?.(bases[i]!);
-      const seg = this.adopt(bases[i]!, stem, openSync(stem + ".log", "r+"));
-      const last = i === bases.length - 1;
-      const error = scanSegment(seg, fstatSync(seg.fd).size, Math.max(expect, seg.baseOffset), last || crc === "all" ? crc : null, opts.onBatch ?? null);
+      const base = bases[i]!;
+      const stem = join(this.dir, segmentName(base));
+      opts.onSegment?.(base);
+      const fd = openSync(stem + ".log", "r+");
+      const seg = this.adopt(base, stem, fd);
+      seg.size = fstatSync(fd).size;
+      const last = i + 1 === bases.length;
+      const trusted = last ? clean : bases[i + 1]! <= recoveryPoint;
+      const fileSize = seg.size;
+      let error: string | null = null;
+      lastTrusted = trusted && seg.loadIndexes();
+      if (lastTrusted) {
+        if (onBatch !== null && (last || bases[i + 1]! > replayFrom)) seg.replay(Math.max(replayFrom, base), onBatch);
+      } else {
+        if (trusted) rebuilt++;
+        else if (seg.size > 0) recovered++;
+        const expect = i > 0 ? this.segments[i - 1]!.nextOffset : 0;
+        error = seg.recover(fileSize, Math.max(expect, base), true, this.roll_.indexIntervalBytes, onBatch);
+      }
       if (error) {
-        // what follows a bad batch cannot be trusted: Kafka's recovery drops it too
-        const later = bases.slice(i + 1);
-        this.warn(`${stem}.log: ${error}; truncated to ${seg.size} bytes${later.length ? `, ${later.length} later segment(s) deleted` : ""}`);
-        ftruncateSync(seg.fd, seg.size);
-        seg.indexDirty = true;
-        for (const b of later) for (const ext of SEGMENT_EXTENSIONS) unlinkQuietly(join(this.dir, segmentName(b) + ext));
+        this.quarantine(seg, fileSize, bases.slice(i + 1), error);
         break;
       }
-      expect = seg.nextOffset;
     }
     const minStart = opts.minStartOffset ?? 0;
-    if (this.segments.length > 0 && this.active.nextOffset < minStart) {
+    if (this.segments.length > 0 && this.lastSegment.nextOffset < minStart) {
       for (const seg of this.segments.splice(0)) {
+        seg.closeIndexes();
         seg.file.release();
         for (const ext of SEGMENT_EXTENSIONS) unlinkQuietly(seg.stem + ext);
       }
     }
-    if (this.segments.length === 0) this.newSegment(minStart);
-    this.nextOffset = this.active.nextOffset;
-    for (const s of this.segments) for (let i = 0; i < s.count; i++) this.trackMax(s, i);
+    if (this.segments.length === 0) {
+      this.newSegment(minStart);
+      lastTrusted = false;
+    }
+    const active = this.lastSegment;
+    active.activate(this.roll_.indexMaxBytes);
+    if (lastTrusted) active.adoptIndexes();
+    this.nextOffset = active.nextOffset;
+    this.recoveryPoint = clean ? this.nextOffset : Math.min(recoveryPoint, this.nextOffset);
+    if (recovered + rebuilt > 0 && !all) {
+      this.info(`${this.dir}: recovered after an unclean stop: ${recovered} segment(s) from the recovery point ${recoveryPoint} checked batch by batch${rebuilt ? `, indexes of ${rebuilt} rebuilt` : ""}; log end ${this.nextOffset}`);
+    }
+  }
+
+  /**
+   * A bad batch in `seg` (whose valid bytes end at seg.size): the rest of its
+   * file and every later segment are moved aside, not deleted.
+   */
+  private quarantine(seg: Segment, fileSize: number, later: number[], error: string): void {
+    const moved: string[] = [];
+    const cut = fileSize - seg.size;
+    if (cut > 0) {
+      const to = freeName(seg.stem + ".log" + QUARANTINE_SUFFIX);
+      const buf = new Uint8Array(Math.min(cut, READ_CHUNK));
+      const out = openSync(to, "wx");
+      try {
+        for (let done = 0; done < cut; ) {
+          const n = readSync(seg.fd, buf, 0, Math.min(buf.length, cut - done), seg.size + done);
+          if (n <= 0) break;
+          writeSync(out, buf, 0, n);
+          done += n;
+        }
+        fsyncSync(out);
+      } finally {
+        closeSync(out);
+      }
+      seg.truncateTo(seg.size);
+      moved.push(basename(to));
+    }
+    for (const b of later) {
+      const stem = join(this.dir, segmentName(b));
+      const to = freeName(stem + ".log" + QUARANTINE_SUFFIX);
+      renameSync(stem + ".log", to);
+      moved.push(basename(to));
+      for (const ext of INDEX_EXTENSIONS) unlinkQuietly(stem + ext);
+    }
+    this.warn(
+      `${seg.stem}.log: ${error}; the log now ends at offset ${seg.nextOffset}` +
+        (moved.length ? `; ${cut} byte(s) from there${later.length ? ` and ${later.length} later segment(s)` : ""} moved aside to ${moved.join(", ")}` : ""),
+    );
   }
 
   /** Tracks a segment whose file is open as `fd`. */
@@ -222,16 +332,12 @@ export class PartitionLog {
    * record timestamp in it (-1 when it has no batches).
    */
   segmentSummaries(): SegmentSummary[] {
-    return this.segments.map((s) => {
-      let maxTs = -1;
-      for (let i = 0; i < s.count; i++) if (s.maxTs[i]! > maxTs) maxTs = s.maxTs[i]!;
-      return { baseOffset: s.baseOffset, nextOffset: s.nextOffset, size: s.size, largestTimestamp: maxTs, path: s.stem + ".log" };
-    });
+    return this.segments.map((s) => ({ baseOffset: s.baseOffset, nextOffset: s.nextOffset, size: s.size, largestTimestamp: s.maxTimestamp, path: s.stem + ".log" }));
   }
 
   get logStartOffset(): number {
-    const s = this.segments[0]!;
-    return s.count > 0 ? s.bases[0]! : s.baseOffset;
+    if (this.startCache < 0) this.startCache = this.segments[0]!.firstOffset();
+    return this.startCache;
   }
 
   get logEndOffset(): number {
@@ -249,7 +355,7 @@ export class PartitionLog {
     return this.closed;
   }
 
-  private get active(): Segment {
+  private get lastSegment(): Segment {
     return this.segments[this.segments.length - 1]!;
   }
 
@@ -263,14 +369,17 @@ export class PartitionLog {
     if (this.closed) throw new Error(`${this.dir}: log is closed`);
     const baseOffset = this.nextOffset;
     if (batches.length === 0) return { baseOffset };
-    let seg = this.active;
-    if (seg.size > 0 && seg.size + buf.length > this.segmentBytes) seg = this.roll();
-
     let next = baseOffset;
+    let maxTs = -1;
     for (const b of batches) {
       setBaseOffset(buf, b.position, next);
       next += b.lastOffsetDelta + 1;
+      // read from the bytes: the caller may have set LogAppendTime after validating
+      const t = int64At(buf, b.position + OFF_MAX_TIMESTAMP);
+      if (t > maxTs) maxTs = t;
     }
+    let seg = this.lastSegment;
+    if (this.shouldRoll(seg, buf.length, maxTs, next - 1)) seg = this.roll();
     let done = 0;
     try {
       while (done < buf.length) done += diskIo.writeSync(seg.fd, buf, done, buf.length - done, seg.size + done);
@@ -278,32 +387,70 @@ export class PartitionLog {
       ftruncateSync(seg.fd, seg.size); // no half-written batches left behind
       throw e;
     }
-    // max timestamps are read from the bytes: the caller may have set LogAppendTime after validating
     let off = baseOffset;
+    const interval = this.roll_.indexIntervalBytes;
     for (const b of batches) {
-      seg.push(off, b.lastOffsetDelta, seg.size + b.position, b.size, int64At(buf, b.position + OFF_MAX_TIMESTAMP));
-      this.trackMax(seg, seg.count - 1);
+      seg.appended(off, off + b.lastOffsetDelta, seg.size + b.position, b.size, int64At(buf, b.position + OFF_MAX_TIMESTAMP), interval);
       off += b.lastOffsetDelta + 1;
     }
     seg.size += buf.length;
-    seg.indexDirty = true;
     this.unflushed.add(seg);
     this.nextOffset = next;
     return { baseOffset };
   }
 
-  private trackMax(seg: Segment, i: number): void {
-    if (this.maxTsSeg === null || seg.maxTs[i]! > this.maxTsSeg.maxTs[this.maxTsIdx]!) {
-      this.maxTsSeg = seg;
-      this.maxTsIdx = i;
-    }
+  /** As LogSegment.shouldRoll. */
+  private shouldRoll(seg: Segment, bytes: number, maxTimestamp: number, lastOffset: number): boolean {
+    if (seg.size === 0) return false;
+    const c = this.roll_;
+    return (
+      seg.size + bytes > c.segmentBytes ||
+      seg.timeWaitedForRoll(Date.now(), maxTimestamp) > c.segmentMs - this.rollJitterMs ||
+      seg.offsetIndex.isFull ||
+      seg.timeIndex.isFull ||
+      !seg.canHold(lastOffset)
+    );
   }
 
   private roll(): Segment {
-    writeIndexes(this.active, this.indexIntervalBytes);
+    const old = this.lastSegment;
+    old.deactivate();
     const seg = this.newSegment(this.nextOffset);
+    seg.activate(this.roll_.indexMaxBytes);
+    this.drawJitter();
+    this.flushRolled(old, seg.baseOffset);
     this.onRoll?.(seg.baseOffset);
     return seg;
+  }
+
+  /** As Kafka's flush on roll: the rolled segment's files go to disk in the background, then the recovery point passes it. */
+  private flushRolled(seg: Segment, upTo: number): void {
+    if (this.roll_.segmentBytes <= 0) return;
+    seg.file.retain();
+    let fds: number[] = [];
+    try {
+      fds = INDEX_EXTENSIONS.map((ext) => openSync(seg.stem + ext, "r"));
+    } catch {
+      // renamed meanwhile (it was deleted): nothing to keep
+    }
+    const done = Promise.all([diskIo.fsync(seg.fd), ...fds.map((fd) => diskIo.fsync(fd))])
+      .then(() => {
+        if (!seg.deleted || this.recoveryPoint >= seg.baseOffset) this.recoveryPoint = Math.max(this.recoveryPoint, upTo);
+      })
+      .catch((e: Error) => this.warn(`${seg.stem}: fsync after roll failed: ${e.message}`))
+      .finally(() => {
+        for (const fd of fds) closeSync(fd);
+        seg.file.release();
+        this.rollFlushes.delete(done);
+      });
+    this.rollFlushes.add(done);
+  }
+
+  private readonly rollFlushes = new Set<Promise<unknown>>();
+
+  /** Settles once the fsyncs of rolled segments started so far are done (tests, shutdown). */
+  async whenRollsFlushed(): Promise<void> {
+    while (this.rollFlushes.size > 0) await Promise.allSettled([...this.rollFlushes]);
   }
 
   /**
@@ -324,6 +471,19 @@ export class PartitionLog {
     return this.walk(offset, maxBytes, minOneBatch, partialTail, null);
   }
 
+  /** The index of the segment that would hold `offset` (the last whose base is at or below it). */
+  private segmentFor(offset: number): number {
+    const segs = this.segments;
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (segs[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
   /**
    * Whole batches from the one holding `offset` while they fit in maxBytes
    * (the first one whatever its size with minOneBatch). With partialTail the
@@ -333,100 +493,132 @@ export class PartitionLog {
   private walk(offset: number, maxBytes: number, minOneBatch: boolean, partialTail: boolean, out: SegmentRecords[] | null): number {
     if (this.closed || offset >= this.nextOffset) return 0;
     const segs = this.segments;
-    let si = segs.length - 1;
-    while (si > 0 && segs[si]!.baseOffset > offset) si--;
-    let i = segs[si]!.find(offset);
+    const b = this.scratch;
+    let si = this.segmentFor(offset);
+    // the batch holding offset, else the first after it (maybe in a later segment)
+    while (si < segs.length && !segs[si]!.locate(offset, b)) si++;
+    if (si === segs.length) return 0;
     let total = 0;
-    for (; si < segs.length; si++, i = 0) {
+    let start = b.position;
+    for (; si < segs.length; si++, start = 0) {
       const seg = segs[si]!;
-      let start = -1;
-      let end = 0;
-      for (; i < seg.count; i++) {
-        const size = seg.sizes[i]!;
-        if (total + size > maxBytes && (total > 0 || !minOneBatch)) {
-          if (partialTail && total < maxBytes) {
-            if (start < 0) start = seg.positions[i]!;
-            end = seg.positions[i]! + (maxBytes - total);
-            total = maxBytes;
-          }
-          break;
-        }
-        if (start < 0) start = seg.positions[i]!;
-        end = seg.positions[i]! + size;
-        total += size;
+      if (start >= seg.size) continue;
+      const left = maxBytes - total;
+      let end: number;
+      let stopped = false;
+      if (total === 0 && minOneBatch && b.size > left) {
+        // the first batch whatever its size (Kafka's minOneMessage), and nothing after it
+        end = start + b.size;
+        stopped = true;
+      } else if (seg.size - start <= left) {
+        end = seg.size;
+      } else {
+        end = partialTail ? start + left : seg.batchEndAtOrBefore(start, start + left);
+        stopped = true;
       }
-      if (start >= 0 && out !== null) out.push(new SegmentRecords(seg.file, start, end - start));
-      if (i < seg.count) break; // stopped by maxBytes
+      if (end > start) {
+        total += end - start;
+        out?.push(new SegmentRecords(seg.file, start, end - start));
+      }
+      if (stopped) break;
+      if (si + 1 < segs.length && total === 0) {
+        // nothing taken yet: the next segment's first batch decides minOneBatch
+        if (!segs[si + 1]!.locate(segs[si + 1]!.baseOffset, b)) continue;
+      } else b.size = 0;
     }
     return total;
   }
 
   /**
    * Calls `fn` with the bytes of every batch that ends at or after
-   * `fromOffset`, in offset order (replaying the metadata log). Runs of whole
-   * batches are read at a time; the bytes are valid during the call only.
+   * `fromOffset`, in offset order (replaying the metadata log, loading the
+   * group coordinator). Runs of whole batches are read at a time; the bytes
+   * are valid during the call only.
    */
   forEachBatch(fromOffset: number, fn: (batch: Uint8Array) => void): void {
     let buf = new Uint8Array(0);
-    for (const seg of this.segments) {
-      if (seg.nextOffset <= fromOffset) continue;
-      let i = seg.find(fromOffset);
-      while (i < seg.count) {
-        const start = seg.positions[i]!;
-        let j = i;
-        let end = start;
-        while (j < seg.count && (j === i || seg.positions[j]! + seg.sizes[j]! - start <= READ_CHUNK)) end = seg.positions[j]! + seg.sizes[j++]!;
-        const len = end - start;
-        if (buf.length < len) buf = new Uint8Array(Math.max(len, Math.min(READ_CHUNK, seg.size)));
-        let done = 0;
-        while (done < len) {
-          const n = readSync(seg.fd, buf, done, len - done, start + done);
-          if (n <= 0) throw new Error(`${seg.stem}.log: read ended ${len - done} bytes short`);
-          done += n;
+    const b = this.scratch;
+    for (let si = this.segmentFor(fromOffset); si < this.segments.length; si++) {
+      const seg = this.segments[si]!;
+      if (!seg.locate(Math.max(fromOffset, seg.baseOffset), b)) continue;
+      let pos = b.position;
+      while (pos < seg.size) {
+        const want = Math.min(READ_CHUNK, seg.size - pos);
+        if (buf.length < want) buf = new Uint8Array(want);
+        const len = readFull(seg, buf, want, pos);
+        let p = 0;
+        while (p + BATCH_OVERHEAD <= len) {
+          const size = int32At(buf, p + OFF_LENGTH) + BATCH_OVERHEAD;
+          if (size < BATCH_OVERHEAD) throw new Error(`${seg.stem}.log: bad batch length at ${pos + p}`);
+          if (p + size > len) break;
+          fn(buf.subarray(p, p + size));
+          p += size;
         }
-        for (; i < j; i++) fn(buf.subarray(seg.positions[i]! - start, seg.positions[i]! - start + seg.sizes[i]!));
+        if (p === 0) {
+          // one batch larger than the buffer: read it whole
+          const size = int32At(buf, OFF_LENGTH) + BATCH_OVERHEAD;
+          if (pos + size > seg.size) break;
+          const big = new Uint8Array(size);
+          if (readFull(seg, big, size, pos) !== size) throw new Error(`${seg.stem}.log: short read at ${pos}`);
+          fn(big);
+          p = size;
+        }
+        pos += p;
       }
     }
   }
 
-  /** ListOffsets by timestamp: the first offset whose record timestamp is >= ts, or null. */
-  offsetForTimestamp(ts: number): TimestampOffset | null {
+  /**
+   * ListOffsets by timestamp, as UnifiedLog.fetchOffsetByTimestamp: the first
+   * segment whose largest timestamp reaches `ts`, the time and offset indexes
+   * to a position in it, then the first batch there reaching it, then the
+   * first record in it (decompressed if need be) at or after `ts`.
+   */
+  offsetForTimestamp(ts: number, startingOffset = this.logStartOffset): TimestampOffset | null {
+    if (this.closed) return null;
     for (const seg of this.segments) {
-      for (let i = 0; i < seg.count; i++) {
-        if (seg.maxTs[i]! >= ts) return this.findInBatch(seg, i, (t) => t >= ts);
-      }
+      if (seg.maxTimestamp < ts || seg.nextOffset <= startingOffset) continue;
+      let found: TimestampOffset | null = null;
+      seg.forEachPosition(seg.timestampSearchStart(ts, startingOffset), (b) => {
+        if (b.maxTimestamp < ts || b.lastOffset < startingOffset) return true;
+        found = this.findInBatch(seg, b, (t) => t >= ts, startingOffset);
+        return found === null;
+      });
+      return found;
     }
     return null;
   }
 
   /** ListOffsets -3 (MAX_TIMESTAMP): the first record carrying the largest timestamp, or null when empty. */
   maxTimestampOffset(): TimestampOffset | null {
-    const seg = this.maxTsSeg;
-    if (seg === null) return null;
-    const max = seg.maxTs[this.maxTsIdx]!;
-    return this.findInBatch(seg, this.maxTsIdx, (t) => t === max);
+    if (this.closed) return null;
+    let best: Segment | null = null;
+    for (const s of this.segments) if (s.maxTimestamp >= 0 && (best === null || s.maxTimestamp > best.maxTimestamp)) best = s;
+    if (best === null) return null;
+    const seg = best;
+    const max = seg.maxTimestamp;
+    let found: TimestampOffset | null = null;
+    seg.forEachPosition(seg.offsetIndex.lookup(seg.offsetOfMaxTimestamp), (b) => {
+      if (b.maxTimestamp !== max) return true;
+      found = this.findInBatch(seg, b, (t) => t === max, -Infinity);
+      return false;
+    });
+    return found;
   }
 
-  /** Decodes one batch to find the first record matching; compressed batches answer with their base offset. */
-  private findInBatch(seg: Segment, i: number, match: (timestamp: number) => boolean): TimestampOffset {
-    const base = seg.bases[i]!;
-    const fallback = { offset: base, timestamp: seg.maxTs[i]! };
-    if (this.closed) return fallback;
-    const buf = new Uint8Array(seg.sizes[i]!);
-    if (readSync(seg.fd, buf, 0, buf.length, seg.positions[i]!) !== buf.length) return fallback;
-    const attributes = new DataView(buf.buffer).getInt16(OFF_ATTRIBUTES);
+  /** Reads one batch to find its first record matching (compressed batches decompressed); the batch's own answer when its records do not read. */
+  private findInBatch(seg: Segment, b: BatchPosition, match: (timestamp: number) => boolean, minOffset: number): TimestampOffset | null {
+    const fallback = { offset: Math.max(b.baseOffset, minOffset), timestamp: b.maxTimestamp };
+    const buf = new Uint8Array(b.size);
+    if (readFull(seg, buf, b.size, b.position) !== b.size) return fallback;
     // LogAppendTime: every record carries the batch's max timestamp
-    if (attributes & ATTR_TIMESTAMP_TYPE || attributes & ATTR_COMPRESSION_MASK) return fallback;
+    if (int16At(buf, OFF_ATTRIBUTES) & ATTR_TIMESTAMP_TYPE) return match(b.maxTimestamp) ? fallback : null;
     try {
-      const baseTs = batchBaseTimestamp(buf);
-      for (const r of decodeRecords(buf)) {
-        const t = baseTs + r.timestampDelta;
-        if (match(t)) return { offset: base + r.offsetDelta, timestamp: t };
-      }
+      return findRecord(buf, match, minOffset);
     } catch {
-      // a batch that does not decode still has a usable header
+      // a batch whose records do not read still has a usable header
+      return fallback;
     }
-    return fallback;
   }
 
   // ---- durability hook (src/storage/durability.ts) ----
@@ -441,12 +633,23 @@ export class PartitionLog {
     this.unflushed.clear();
     return out;
   }
+
+  /** What was below `offset` is on disk (a flush completed): the recovery point moves up to it. */
+  markFlushed(offset: number): void {
+    this.recoveryPoint = Math.max(this.recoveryPoint, Math.min(offset, this.nextOffset));
+  }
   // ---- end of durability hook ----
 
-  /** fsyncs what was appended since the last flush. */
+  /** fsyncs what was appended since the last flush, with the indexes; the recovery point moves to the log end. */
   flush(): void {
-    for (const seg of this.unflushed) diskIo.fsyncSync(seg.fd);
+    if (this.closed) return;
+    for (const seg of this.unflushed) {
+      diskIo.fsyncSync(seg.fd);
+      for (const fd of seg.indexFds()) diskIo.fsyncSync(fd);
+      if (!seg.isActive) seg.closeIndexes();
+    }
     this.unflushed.clear();
+    this.recoveryPoint = this.nextOffset;
   }
 
   /**
@@ -460,6 +663,7 @@ export class PartitionLog {
     while (this.segments.length > 1 && this.segments[1]!.baseOffset <= offset) {
       const seg = this.segments.shift()!;
       seg.deleted = true;
+      seg.closeIndexes();
       this.unflushed.delete(seg);
       for (const ext of SEGMENT_EXTENSIONS) {
         try {
@@ -471,25 +675,23 @@ export class PartitionLog {
       seg.file.release();
       n++;
     }
-    if (n > 0 && this.maxTsSeg?.deleted) {
-      this.maxTsSeg = null;
-      for (const s of this.segments) for (let i = 0; i < s.count; i++) this.trackMax(s, i);
-    }
+    if (n > 0) this.startCache = -1;
     return n;
   }
 
-  /** Writes the indexes and lets go of every segment file (responses still reading keep theirs open). */
+  /** Trims the active segment's indexes and lets go of every segment file (responses still reading keep theirs open). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const seg of this.segments) {
-      if (seg.indexDirty && this.deletedDir === null) {
+      if (this.deletedDir === null) {
         try {
-          writeIndexes(seg, this.indexIntervalBytes);
+          seg.deactivate();
         } catch (e) {
-          this.warn(`${seg.stem}: index files not written: ${(e as Error).message}`);
+          this.warn(`${seg.stem}: index files not trimmed: ${(e as Error).message}`);
         }
       }
+      seg.closeIndexes();
       seg.file.release();
     }
   }
@@ -522,6 +724,32 @@ export class PartitionLog {
     const dir = this.deletedDir!;
     rm(dir, { recursive: true, force: true }).catch((e: Error) => this.warn(`${dir}: not removed: ${e.message}`));
   }
+}
+
+function withDefaults(cfg: LogRollConfig): Required<LogRollConfig> {
+  return {
+    segmentBytes: cfg.segmentBytes,
+    indexIntervalBytes: cfg.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES,
+    segmentMs: cfg.segmentMs ?? 604_800_000,
+    segmentJitterMs: cfg.segmentJitterMs ?? 0,
+    indexMaxBytes: cfg.indexMaxBytes ?? DEFAULT_INDEX_MAX_BYTES,
+  };
+}
+
+function readFull(seg: Segment, buf: Uint8Array, len: number, position: number): number {
+  let done = 0;
+  while (done < len) {
+    const n = readSync(seg.fd, buf, done, len - done, position + done);
+    if (n <= 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/** `path`, or `path.1`, `path.2`, ... when taken. */
+function freeName(path: string): string {
+  if (!existsSync(path)) return path;
+  for (let i = 1; ; i++) if (!existsSync(`${path}.${i}`)) return `${path}.${i}`;
 }
 
 function unlinkQuietly(path: string): void {

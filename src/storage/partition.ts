@@ -15,12 +15,11 @@
 //   stray above the last segment's base is kept; those at or below the log
 //   start go; the newest that reads back (a corrupt one is deleted with a
 //   warning) gives the state, minus producers expired by then, and only the
-//   batches from its offset on are applied from the log's opening scan (which
-//   reads every batch header anyway, for the in-memory index). One newer than
+//   batches from its offset on are applied, their headers read as the log
+//   opens (through the index to the snapshot's offset). One newer than
 //   the log end (a torn tail was cut) is deleted and an older one used, its
 //   batches read again. Without any snapshot the whole log is applied (Kafka
-//   skips that after a clean shutdown and loses the state; we always have the
-//   headers). While applying, a snapshot is written at each of the last two
+//   skips that after a clean shutdown and loses the state). While applying, a snapshot is written at each of the last two
 //   segments' base offsets that is above the loaded one, as Kafka does.
 // - deleting segments deletes the snapshots at their base offsets.
 
@@ -28,7 +27,7 @@ import type { PartitionInfo } from "../metadata/image.ts";
 import { readdirSync } from "node:fs";
 import { int16At, int32At, int64At, OFF_BASE_OFFSET, OFF_BASE_SEQUENCE, OFF_LAST_OFFSET_DELTA, OFF_MAX_TIMESTAMP, OFF_PRODUCER_EPOCH, OFF_PRODUCER_ID, setPartitionLeaderEpoch, type BatchInfo } from "../records/batch.ts";
 import { log } from "../log.ts";
-import { PartitionLog, type BatchHeader, type PartitionLogOptions, type TimestampOffset } from "./partition-log.ts";
+import { PartitionLog, type BatchHeader, type LogRollConfig, type PartitionLogOptions, type TimestampOffset } from "./partition-log.ts";
 import type { SegmentRecords } from "./segment.ts";
 import { isExpired, ProducerState } from "./producer-state.ts";
 import { ProducerSnapshots, type SnapshotEntry } from "./producer-snapshot.ts";
@@ -37,7 +36,7 @@ import { ProducerSnapshots, type SnapshotEntry } from "./producer-snapshot.ts";
 export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000;
 const SEGMENT_LOG_RE = /^(\d{20})\.log$/;
 
-export interface PartitionOpenOptions extends Omit<PartitionLogOptions, "onBatch" | "onSegment" | "onRoll" | "names"> {
+export interface PartitionOpenOptions extends Omit<PartitionLogOptions, "onBatch" | "onSegment" | "onRoll" | "names" | "replayFrom"> {
   /** the log start offset log-start-offset-checkpoint holds, if any: snapshots at or below the log start are deleted */
   logStartOffset?: number;
   /** producers idle this long when a snapshot is loaded are left out (producer.id.expiration.ms) */
@@ -119,6 +118,7 @@ export class Partition {
     p.log = PartitionLog.open(dir, {
       ...opts,
       names,
+      replayFrom: p.applyFrom,
       onBatch: (b) => p.loadBatch(b),
       onSegment: (base) => {
         if (snapshotBases.has(base) && base > p.lastSnapOffset) p.takeSnapshot(base, true);
@@ -209,8 +209,8 @@ export class Partition {
   }
 
   /** The topic's segment.bytes or index.interval.bytes changed. */
-  reconfigure(segmentBytes: number, indexIntervalBytes: number): void {
-    this.log.reconfigure(segmentBytes, indexIntervalBytes);
+  reconfigure(cfg: LogRollConfig): void {
+    this.log.reconfigure(cfg);
   }
 
   /** The metadata image replaced this partition's entry (e.g. a PartitionRecord again). */
@@ -291,7 +291,7 @@ export class Partition {
   }
 
   offsetForTimestamp(ts: number): TimestampOffset | null {
-    return this.log.offsetForTimestamp(ts);
+    return this.log.offsetForTimestamp(ts, this.startOffset);
   }
 
   maxTimestampOffset(): TimestampOffset | null {

@@ -1,5 +1,19 @@
-// One segment of a log: <20-digit base offset>.log, the in-memory index of its
-// batches, and the descriptor its bytes are read through.
+// One segment of a log: <20-digit base offset>.log with Kafka's sparse
+// indexes beside it, and the descriptor its bytes are read through.
+//
+//   .index      relativeOffset int32 (a batch's last offset) | position int32 (the batch's start)
+//   .timeindex  timestamp int64 (largest so far) | relativeOffset int32 (last offset of the batch that first reached it)
+//
+// As Kafka's LogSegment: an entry goes in whenever more than
+// index.interval.bytes were appended since the last one, so the indexes are
+// current while the segment is active; the active segment's index files are
+// preallocated to segment.index.bytes and trimmed to their entries when it
+// rolls or the log closes. The entries stay on disk and are read with pread
+// (binary search), so what a segment holds in memory does not grow with its
+// batches: a few numbers, plus, for the active segment, a short ring of the
+// latest batches so a consumer at the tail finds its place without a syscall.
+// A lookup is the index entry at or below the target, then a scan of batch
+// headers from there (at most about index.interval.bytes plus one batch).
 //
 // The descriptor is reference-counted (SegmentFile): the log holds one
 // reference, every records source handed to a response holds another. Closing
@@ -8,7 +22,7 @@
 // reads its own segment's bytes (the kernel keeps an unlinked file's data while
 // it is open), and never another file's through a reused descriptor number.
 
-import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { RecordsSource } from "../protocol/writer.ts";
 import {
@@ -27,11 +41,19 @@ import {
   OFF_MAX_TIMESTAMP,
   OFF_PRODUCER_EPOCH,
   OFF_PRODUCER_ID,
-  uint32At,
 } from "../records/batch.ts";
 import { crc32c } from "../records/crc32c.ts";
 
-const SCAN_CHUNK = 1 << 20;
+/** the scans read this much at a time */
+const SCAN_CHUNK = 64 * 1024;
+const RECOVERY_CHUNK = 1 << 20;
+/** latest batches of the active segment kept in memory */
+const RING_SIZE = 64;
+export const OFFSET_ENTRY_SIZE = 8;
+export const TIME_ENTRY_SIZE = 12;
+/** Kafka's segment.index.bytes default */
+export const DEFAULT_INDEX_MAX_BYTES = 10 * 1024 * 1024;
+const INT32_MAX = 2147483647;
 
 export function segmentName(baseOffset: number): string {
   return String(baseOffset).padStart(20, "0");
@@ -124,18 +146,385 @@ export interface BatchHeader {
 
 export type BatchHeaderListener = (batch: BatchHeader) => void;
 
-/** One segment file and the index of its batches, as parallel typed arrays growing by doubling. */
-export class Segment {
+/** Where one batch is: its offsets, its bytes in the segment, its max timestamp. */
+export interface BatchPosition {
+  baseOffset: number;
+  lastOffset: number;
+  position: number;
+  size: number;
+  maxTimestamp: number;
+}
+
+function int64(v: DataView, p: number): number {
+  return v.getInt32(p) * 4294967296 + v.getUint32(p + 4);
+}
+
+function readFully(fd: number, buf: Uint8Array, len: number, position: number): number {
+  let done = 0;
+  while (done < len) {
+    const n = readSync(fd, buf, done, len - done, position + done);
+    if (n <= 0) break;
+    done += n;
+  }
+  return done;
+}
+
+/**
+ * One of a segment's two index files. Entries are read with pread, the last
+ * one is kept in memory; the file is opened when first needed (a closed
+ * segment's indexes are read rarely) and written only while the segment is
+ * active.
+ */
+abstract class IndexFile {
+  entries = 0;
+  protected fd: number | null = null;
+  protected writable = false;
+  /** entries the (preallocated) file has room for */
+  maxEntries = 0;
+  protected readonly scratch = new Uint8Array(12);
+  protected readonly sv = new DataView(this.scratch.buffer);
+
+  constructor(
+    readonly path: string,
+    readonly baseOffset: number,
+    readonly entrySize: number,
+  ) {}
+
+  protected descriptor(): number {
+    if (this.fd === null) this.fd = openSync(this.path, this.writable ? fsConstants.O_RDWR | fsConstants.O_CREAT : "r");
+    return this.fd;
+  }
+
+  /** Reads entry i into the scratch buffer. */
+  protected read(i: number): void {
+    if (readFully(this.descriptor(), this.scratch, this.entrySize, i * this.entrySize) !== this.entrySize) throw new Error(`${this.path}: entry ${i} unreadable`);
+  }
+
+  protected write(): void {
+    const fd = this.descriptor();
+    const at = this.entries * this.entrySize;
+    if (writeSync(fd, this.scratch, 0, this.entrySize, at) !== this.entrySize) throw new Error(`${this.path}: short write`);
+    this.entries++;
+  }
+
+  get isFull(): boolean {
+    return this.writable && this.entries >= this.maxEntries;
+  }
+
+  /** Makes the file writable with room for maxBytes of entries (preallocated, as Kafka's mmap'd indexes are). */
+  activate(maxBytes: number): void {
+    this.writable = true;
+    this.close();
+    this.maxEntries = Math.max(1, Math.floor(maxBytes / this.entrySize));
+    ftruncateSync(this.descriptor(), Math.max(this.maxEntries, this.entries) * this.entrySize);
+  }
+
+  /** Cuts the file to its entries and stops writing (roll, close). */
+  trim(): void {
+    if (this.writable) {
+      ftruncateSync(this.descriptor(), this.entries * this.entrySize);
+      this.writable = false;
+    }
+    this.close();
+  }
+
+  /** Drops every entry (recovery rebuilds the index). */
+  reset(): void {
+    this.entries = 0;
+    if (this.fd !== null || this.writable) ftruncateSync(this.descriptor(), this.writable ? this.maxEntries * this.entrySize : 0);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  /** Its descriptor, opened if need be (to fsync it). */
+  syncDescriptor(): number {
+    return this.descriptor();
+  }
+}
+
+/** .index: last offset of a batch -> the batch's position. */
+export class OffsetIndex extends IndexFile {
+  lastOffset: number;
+  lastPosition = 0;
+
+  constructor(path: string, baseOffset: number) {
+    super(path, baseOffset, OFFSET_ENTRY_SIZE);
+    this.lastOffset = baseOffset;
+  }
+
+  /** Takes the file as found (a trusted segment): its entry count and last entry. False when it is damaged. */
+  load(fileSize: number, logSize: number): boolean {
+    if (fileSize % OFFSET_ENTRY_SIZE !== 0) return false;
+    this.entries = fileSize / OFFSET_ENTRY_SIZE;
+    if (this.entries === 0) return true;
+    this.read(this.entries - 1);
+    const rel = this.sv.getInt32(0);
+    const pos = this.sv.getInt32(4);
+    this.lastOffset = this.baseOffset + rel;
+    this.lastPosition = pos;
+    this.read(0);
+    // as Kafka's sanityCheck, and the last entry must point inside the log; a zero
+    // relative offset after the first entry is a preallocated tail never trimmed
+    return rel >= 0 && pos >= 0 && pos < logSize && this.sv.getInt32(0) >= 0 && this.sv.getInt32(4) >= 0 && !(this.entries > 1 && rel === 0);
+  }
+
+  append(offset: number, position: number): void {
+    this.sv.setInt32(0, offset - this.baseOffset);
+    this.sv.setInt32(4, position);
+    this.write();
+    this.lastOffset = offset;
+    this.lastPosition = position;
+  }
+
+  /** The position of the last entry whose offset is <= target (0 when none), as OffsetIndex.lookup. */
+  lookup(target: number): number {
+    if (this.entries === 0 || target < this.baseOffset) return 0;
+    if (target >= this.lastOffset) return this.lastPosition;
+    let lo = 0;
+    let hi = this.entries - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      this.read(mid);
+      if (this.baseOffset + this.sv.getInt32(0) <= target) {
+        found = this.sv.getInt32(4);
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? 0 : found;
+  }
+
+  /** The position of the last entry at or before `position` (0 when none). */
+  lookupPosition(position: number): number {
+    if (this.entries === 0) return 0;
+    if (position >= this.lastPosition) return this.lastPosition;
+    let lo = 0;
+    let hi = this.entries - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      this.read(mid);
+      const p = this.sv.getInt32(4);
+      if (p <= position) {
+        found = p;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+}
+
+/** .timeindex: largest timestamp so far -> the offset where it was reached. */
+export class TimeIndex extends IndexFile {
+  lastTimestamp = -1;
+  lastOffset: number;
+
+  constructor(path: string, baseOffset: number) {
+    super(path, baseOffset, TIME_ENTRY_SIZE);
+    this.lastOffset = baseOffset;
+  }
+
+  load(fileSize: number): boolean {
+    if (fileSize % TIME_ENTRY_SIZE !== 0) return false;
+    this.entries = fileSize / TIME_ENTRY_SIZE;
+    if (this.entries === 0) return true;
+    this.read(this.entries - 1);
+    this.lastTimestamp = int64(this.sv, 0);
+    const rel = this.sv.getInt32(8);
+    this.lastOffset = this.baseOffset + rel;
+    this.read(0);
+    return rel >= 0 && this.sv.getInt32(8) >= 0 && int64(this.sv, 0) <= this.lastTimestamp && !(this.entries > 1 && rel === 0 && this.lastTimestamp === 0);
+  }
+
+  /** As TimeIndex.maybeAppend: only a larger timestamp makes an entry. */
+  maybeAppend(timestamp: number, offset: number): void {
+    if (this.entries > 0 && timestamp <= this.lastTimestamp) return;
+    if (timestamp < 0) return;
+    this.sv.setInt32(0, Math.floor(timestamp / 4294967296));
+    this.sv.setUint32(4, timestamp % 4294967296);
+    this.sv.setInt32(8, offset - this.baseOffset);
+    this.write();
+    this.lastTimestamp = timestamp;
+    this.lastOffset = offset;
+  }
+
+  /** The offset of the last entry whose timestamp is <= target (the base offset when none), as TimeIndex.lookup. */
+  lookup(target: number): number {
+    if (this.entries === 0) return this.baseOffset;
+    if (target >= this.lastTimestamp) return this.lastOffset;
+    let lo = 0;
+    let hi = this.entries - 1;
+    let found = this.baseOffset;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      this.read(mid);
+      if (int64(this.sv, 0) <= target) {
+        found = this.baseOffset + this.sv.getInt32(8);
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+}
+
+/** The latest batches of the active segment, oldest first, in a ring. */
+class RecentBatches {
+  private readonly bases = new Float64Array(RING_SIZE);
+  private readonly lasts = new Float64Array(RING_SIZE);
+  private readonly positions = new Int32Array(RING_SIZE);
+  private readonly sizes = new Int32Array(RING_SIZE);
+  private readonly maxTs = new Float64Array(RING_SIZE);
+  private head = 0; // next slot
   count = 0;
-  bases = new Float64Array(16);
-  lastDeltas = new Int32Array(16);
-  positions = new Uint32Array(16);
-  sizes = new Uint32Array(16);
-  maxTs = new Float64Array(16);
-  /** the .index/.timeindex files no longer match */
-  indexDirty = false;
+
+  push(base: number, last: number, position: number, size: number, maxTs: number): void {
+    const i = this.head;
+    this.bases[i] = base;
+    this.lasts[i] = last;
+    this.positions[i] = position;
+    this.sizes[i] = size;
+    this.maxTs[i] = maxTs;
+    this.head = (i + 1) % RING_SIZE;
+    if (this.count < RING_SIZE) this.count++;
+  }
+
+  private slot(k: number): number {
+    return (this.head - this.count + k + RING_SIZE) % RING_SIZE;
+  }
+
+  get oldestBase(): number {
+    return this.count > 0 ? this.bases[this.slot(0)]! : Infinity;
+  }
+
+  get oldestPosition(): number {
+    return this.count > 0 ? this.positions[this.slot(0)]! : Infinity;
+  }
+
+  /** The batch holding `offset` or the first after it; null when offset is past the last or before the oldest. */
+  find(offset: number, out: BatchPosition): boolean {
+    if (this.count === 0 || offset < this.bases[this.slot(0)]!) return false;
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.lasts[this.slot(mid)]! >= offset) hi = mid;
+      else lo = mid + 1;
+    }
+    const s = this.slot(lo);
+    if (this.lasts[s]! < offset) return false;
+    out.baseOffset = this.bases[s]!;
+    out.lastOffset = this.lasts[s]!;
+    out.position = this.positions[s]!;
+    out.size = this.sizes[s]!;
+    out.maxTimestamp = this.maxTs[s]!;
+    return true;
+  }
+
+  /** The end of the last batch that ends at or before `limit`, or -1 when the ring does not reach that far back. */
+  endAtOrBefore(limit: number): number {
+    if (this.count === 0 || limit < this.positions[this.slot(0)]!) return -1;
+    let lo = 0;
+    let hi = this.count - 1;
+    let end = this.positions[this.slot(0)]!;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = this.slot(mid);
+      const e = this.positions[s]! + this.sizes[s]!;
+      if (e <= limit) {
+        end = e;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return end;
+  }
+
+  clear(): void {
+    this.count = 0;
+  }
+}
+
+/** Reads batch headers of a segment file through a chunk buffer. */
+class HeaderReader {
+  private buf = new Uint8Array(SCAN_CHUNK);
+  private view = new DataView(this.buf.buffer);
+  private start = 0;
+  private len = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly end: number,
+  ) {}
+
+  /**
+   * The header at `pos` into `out` (offsets and size), false when the bytes
+   * there are not a whole magic-2 batch header inside the segment.
+   */
+  at(pos: number, out: BatchPosition): boolean {
+    if (pos + BATCH_HEADER_SIZE > this.end) return false;
+    if (pos < this.start || pos + BATCH_HEADER_SIZE > this.start + this.len) {
+      this.start = pos;
+      this.len = readFully(this.fd, this.buf, Math.min(this.buf.length, this.end - pos), pos);
+      if (this.len < BATCH_HEADER_SIZE) return false;
+    }
+    const p = pos - this.start;
+    const v = this.view;
+    const size = v.getInt32(p + OFF_LENGTH) + BATCH_OVERHEAD;
+    if (size < BATCH_HEADER_SIZE || pos + size > this.end || v.getInt8(p + OFF_MAGIC) !== 2) return false;
+    const lastDelta = v.getInt32(p + OFF_LAST_OFFSET_DELTA);
+    if (lastDelta < 0) return false;
+    out.baseOffset = int64(v, p + OFF_BASE_OFFSET);
+    out.lastOffset = out.baseOffset + lastDelta;
+    out.position = pos;
+    out.size = size;
+    out.maxTimestamp = int64(v, p + OFF_MAX_TIMESTAMP);
+    this.last = p;
+    return true;
+  }
+
+  private last = 0;
+
+  /** The producer fields of the header at() just read. */
+  fillHeader(b: BatchPosition, h: BatchHeader): void {
+    const v = this.view;
+    const p = this.last;
+    const attributes = v.getInt16(p + OFF_ATTRIBUTES);
+    h.baseOffset = b.baseOffset;
+    h.lastOffsetDelta = b.lastOffset - b.baseOffset;
+    h.partitionLeaderEpoch = v.getInt32(p + OFF_LEADER_EPOCH);
+    h.producerId = int64(v, p + OFF_PRODUCER_ID);
+    h.producerEpoch = v.getInt16(p + OFF_PRODUCER_EPOCH);
+    h.baseSequence = v.getInt32(p + OFF_BASE_SEQUENCE);
+    h.isTransactional = (attributes & ATTR_TRANSACTIONAL) !== 0;
+    h.isControl = (attributes & ATTR_CONTROL) !== 0;
+    h.maxTimestamp = b.maxTimestamp;
+  }
+}
+
+function newPosition(): BatchPosition {
+  return { baseOffset: 0, lastOffset: 0, position: 0, size: 0, maxTimestamp: -1 };
+}
+
+/** One segment: its .log descriptor, its sparse indexes, and a few numbers about it. */
+export class Segment {
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
   /** removed from its log (retention): files renamed *.deleted until the last reader lets go */
   deleted = false;
+  /** the offset after its last batch; -1 until first needed (closed segments opened on a clean start) */
+  private next = -1;
+  /** the largest timestamp of its batches and the last offset of the first batch carrying it (-1: none) */
+  maxTimestamp = -1;
+  offsetOfMaxTimestamp = -1;
+  /** the first batch's max timestamp (Kafka's rollingBasedTimestamp), -2 until read */
+  private firstBatchTimestamp = -2;
+  /** when this process created or opened it (segment.ms without timestamps) */
+  readonly created = Date.now();
+  private bytesSinceLastIndexEntry = 0;
+  private ring: RecentBatches | null = null;
+  private readonly pos = newPosition();
 
   constructor(
     readonly baseOffset: number,
@@ -144,230 +533,384 @@ export class Segment {
     readonly file: SegmentFile,
     /** bytes of valid data */
     public size: number,
-  ) {}
+  ) {
+    this.offsetIndex = new OffsetIndex(stem + ".index", baseOffset);
+    this.timeIndex = new TimeIndex(stem + ".timeindex", baseOffset);
+  }
 
   get fd(): number {
     return this.file.fd;
   }
 
-  push(base: number, lastDelta: number, position: number, size: number, maxTs: number): void {
-    const i = this.count;
-    if (i === this.bases.length) this.grow();
-    this.bases[i] = base;
-    this.lastDeltas[i] = lastDelta;
-    this.positions[i] = position;
-    this.sizes[i] = size;
-    this.maxTs[i] = maxTs;
-    this.count = i + 1;
+  get isActive(): boolean {
+    return this.ring !== null;
   }
 
-  private grow(): void {
-    const n = this.bases.length * 2;
-    const g = <T extends Float64Array | Int32Array | Uint32Array>(a: T, b: T): T => (b.set(a), b);
-    this.bases = g(this.bases, new Float64Array(n));
-    this.lastDeltas = g(this.lastDeltas, new Int32Array(n));
-    this.positions = g(this.positions, new Uint32Array(n));
-    this.sizes = g(this.sizes, new Uint32Array(n));
-    this.maxTs = g(this.maxTs, new Float64Array(n));
+  /** Makes this the segment appended to: index files preallocated and writable. */
+  activate(indexMaxBytes: number): void {
+    this.offsetIndex.activate(indexMaxBytes);
+    this.timeIndex.activate(indexMaxBytes);
+    this.ring ??= new RecentBatches();
   }
 
-  lastOffset(i: number): number {
-    return this.bases[i]! + this.lastDeltas[i]!;
+  /** No longer appended to (roll, close): the last time entry, then both indexes trimmed, as onBecomeInactiveSegment. */
+  deactivate(): void {
+    if (this.ring === null) return;
+    if (this.maxTimestamp >= 0 && this.maxTimestamp > this.timeIndex.lastTimestamp) {
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    }
+    this.offsetIndex.trim();
+    this.timeIndex.trim();
+    this.ring = null;
+  }
+
+  /** Lets go of the index descriptors (the log's descriptor goes with file.release()). */
+  closeIndexes(): void {
+    this.offsetIndex.close();
+    this.timeIndex.close();
   }
 
   /** The offset after the segment's last batch, or its base offset when empty. */
   get nextOffset(): number {
-    return this.count > 0 ? this.lastOffset(this.count - 1) + 1 : this.baseOffset;
+    if (this.next < 0) this.next = this.readNextOffset();
+    return this.next;
   }
 
-  /** Index of the batch containing `offset`, else of the first batch after it (count if none). */
-  find(offset: number): number {
-    let lo = 0;
-    let hi = this.count - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.bases[mid]! <= offset) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    // hi: the last batch starting at or before offset
-    if (hi >= 0 && this.lastOffset(hi) >= offset) return hi;
-    return hi + 1;
+  /** As LogSegment.readNextOffset: the last batch found from the last index entry on. */
+  private readNextOffset(): number {
+    let next = this.baseOffset;
+    const r = new HeaderReader(this.fd, this.size);
+    const b = this.pos;
+    for (let at = this.offsetIndex.lastPosition; r.at(at, b); at += b.size) next = b.lastOffset + 1;
+    return next;
   }
-}
 
-/** A new empty segment: .log plus empty .index and .timeindex, so Kafka's tools see a normal segment. */
-export function createSegment(dir: string, baseOffset: number, onClosed: () => void): Segment {
-  const stem = join(dir, segmentName(baseOffset));
-  const fd = openSync(stem + ".log", "w+");
-  writeFileSync(stem + ".index", new Uint8Array(0));
-  writeFileSync(stem + ".timeindex", new Uint8Array(0));
-  return new Segment(baseOffset, stem, new SegmentFile(fd, onClosed), 0);
-}
+  /** The first batch's base offset (the base offset when empty). */
+  firstOffset(): number {
+    const b = newPosition();
+    return new HeaderReader(this.fd, this.size).at(0, b) ? b.baseOffset : this.baseOffset;
+  }
 
-function int64(v: DataView, p: number): number {
-  return v.getInt32(p) * 4294967296 + v.getUint32(p + 4);
-}
+  /** The batch holding `offset`, else the first after it, into `out`; false when none is in this segment. */
+  locate(offset: number, out: BatchPosition): boolean {
+    if (this.ring !== null && offset >= this.ring.oldestBase) {
+      if (this.ring.find(offset, out)) return true;
+      if (offset >= this.nextOffset) return false;
+    }
+    const r = new HeaderReader(this.fd, this.size);
+    // bounded by the file: each step moves past a whole batch
+    for (let at = this.offsetIndex.lookup(offset); r.at(at, out); at += out.size) if (out.lastOffset >= offset) return true;
+    return false;
+  }
 
-/** Which batches a scan checks the CRC of: the last one (where a crash tears writes), or all. */
-export type CrcCheck = "tail" | "all";
+  /** The end of the last whole batch ending at or before `limit`, starting from the batch boundary `from`. */
+  batchEndAtOrBefore(from: number, limit: number): number {
+    if (limit >= this.size) return this.size;
+    if (this.ring !== null && from >= this.ring.oldestPosition) {
+      const e = this.ring.endAtOrBefore(limit);
+      if (e >= 0) return Math.max(from, e);
+    }
+    const r = new HeaderReader(this.fd, this.size);
+    const b = this.pos;
+    let end = from;
+    for (let at = Math.max(from, this.offsetIndex.lookupPosition(limit)); r.at(at, b) && at + b.size <= limit; at += b.size) end = at + b.size;
+    return end;
+  }
 
-/**
- * Fills `seg`'s batch index from its file, reading in large chunks and
- * looking at headers only (whole batches when every CRC is checked). Each
- * batch's header goes to `onBatch`. Returns why it stopped early (seg.size is
- * then where valid data ends), or null.
- */
-export function scanSegment(seg: Segment, fileSize: number, firstOffset: number, crc: CrcCheck | null, onBatch: BatchHeaderListener | null): string | null {
-  const fd = seg.fd;
-  // a batch's header goes out once the next one checks out (or, for the last, its CRC):
-  // two header objects take turns, so the listener never hears of a batch that is then dropped
-  let pending: BatchHeader | null = null;
-  let spare: BatchHeader | null = onBatch ? newHeader() : null;
-  let other: BatchHeader | null = onBatch ? newHeader() : null;
-  let buf = new Uint8Array(Math.max(BATCH_HEADER_SIZE, Math.min(SCAN_CHUNK, fileSize)));
-  let v = new DataView(buf.buffer);
-  let bufStart = 0;
-  let bufLen = 0;
-  let pos = 0;
-  let expect = firstOffset;
-  let error: string | null = null;
-  const fill = (need: number): boolean => {
-    if (need > buf.length) {
-      buf = new Uint8Array(need);
-      v = new DataView(buf.buffer);
+  /** Batches from `position` on, to `fn` until it returns false (header fields only). */
+  forEachPosition(position: number, fn: (b: BatchPosition) => boolean): void {
+    const r = new HeaderReader(this.fd, this.size);
+    const b = newPosition();
+    for (let at = position; r.at(at, b); at += b.size) if (!fn(b)) return;
+  }
+
+  /** Every batch header from the one holding `fromOffset` on, to onBatch (producer state of a trusted segment). */
+  replay(fromOffset: number, onBatch: BatchHeaderListener): void {
+    const r = new HeaderReader(this.fd, this.size);
+    const b = newPosition();
+    const h = newHeader();
+    for (let at = this.offsetIndex.lookup(fromOffset); r.at(at, b); at += b.size) {
+      if (b.lastOffset < fromOffset) continue;
+      r.fillHeader(b, h);
+      onBatch(h);
     }
-    bufStart = pos;
-    bufLen = readSync(fd, buf, 0, Math.min(buf.length, fileSize - pos), pos);
-    return bufLen >= need;
-  };
-  while (pos < fileSize) {
-    if (fileSize - pos < BATCH_HEADER_SIZE) {
-      error = `torn batch header at ${pos}`;
-      break;
+  }
+
+  /** As LogSegment.findOffsetByTimestamp: where the search for `ts` starts (time index, then offset index). */
+  timestampSearchStart(ts: number, startingOffset: number): number {
+    return this.offsetIndex.lookup(Math.max(this.timeIndex.lookup(ts), startingOffset));
+  }
+
+  /** segment.ms: Kafka's timeWaitedForRoll, by the first batch's timestamp when it has one. */
+  timeWaitedForRoll(now: number, messageTimestamp: number): number {
+    if (this.firstBatchTimestamp === -2) {
+      const b = newPosition();
+      this.firstBatchTimestamp = this.size > 0 && new HeaderReader(this.fd, this.size).at(0, b) ? b.maxTimestamp : -1;
     }
-    if (pos + BATCH_HEADER_SIZE > bufStart + bufLen && !fill(BATCH_HEADER_SIZE)) {
-      error = `short read at ${pos}`;
-      break;
+    return this.firstBatchTimestamp >= 0 ? messageTimestamp - this.firstBatchTimestamp : now - this.created;
+  }
+
+  /** An offset this segment's indexes cannot hold relative to its base (Kafka's canConvertToRelativeOffset). */
+  canHold(offset: number): boolean {
+    return offset - this.baseOffset <= INT32_MAX;
+  }
+
+  /** Records an appended batch (its bytes are written): indexes, max timestamp, ring. */
+  appended(base: number, last: number, position: number, size: number, maxTs: number, indexIntervalBytes: number): void {
+    if (position === 0) this.firstBatchTimestamp = maxTs;
+    if (maxTs > this.maxTimestamp) {
+      this.maxTimestamp = maxTs;
+      this.offsetOfMaxTimestamp = last;
     }
-    let p = pos - bufStart;
-    const size = v.getInt32(p + OFF_LENGTH) + BATCH_OVERHEAD;
-    if (size < BATCH_HEADER_SIZE || pos + size > fileSize) {
-      error = `torn batch at ${pos} (${size} bytes, ${fileSize - pos} left)`;
-      break;
+    if (this.bytesSinceLastIndexEntry > indexIntervalBytes) {
+      this.offsetIndex.append(last, position);
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.bytesSinceLastIndexEntry = 0;
     }
-    if (v.getInt8(p + OFF_MAGIC) !== 2) {
-      error = `magic ${v.getInt8(p + OFF_MAGIC)} at ${pos}`;
-      break;
+    this.bytesSinceLastIndexEntry += size;
+    this.ring?.push(base, last, position, size, maxTs);
+    this.next = last + 1;
+  }
+
+  /** After the trusted indexes are loaded: max timestamp from the time index, next offset from a short scan (into the ring when active). */
+  adoptIndexes(): void {
+    this.maxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastTimestamp : -1;
+    this.offsetOfMaxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastOffset : -1;
+    this.bytesSinceLastIndexEntry = 0;
+    if (this.ring === null) return;
+    const r = new HeaderReader(this.fd, this.size);
+    const b = this.pos;
+    let next = this.baseOffset;
+    for (let at = this.offsetIndex.lastPosition; r.at(at, b); at += b.size) {
+      next = b.lastOffset + 1;
+      this.ring.push(b.baseOffset, b.lastOffset, b.position, b.size, b.maxTimestamp);
+      if (b.maxTimestamp > this.maxTimestamp) {
+        this.maxTimestamp = b.maxTimestamp;
+        this.offsetOfMaxTimestamp = b.lastOffset;
+      }
+      if (at > this.offsetIndex.lastPosition || this.offsetIndex.entries === 0) this.bytesSinceLastIndexEntry += b.size;
     }
-    const base = int64(v, p + OFF_BASE_OFFSET);
-    const lastDelta = v.getInt32(p + OFF_LAST_OFFSET_DELTA);
-    if (base < expect || lastDelta < 0) {
-      error = `batch at ${pos} has offset ${base}, expected at least ${expect}`;
-      break;
-    }
-    if (crc === "all") {
-      if (pos + size > bufStart + bufLen && !fill(size)) {
-        error = `short read at ${pos}`;
+    this.next = next;
+  }
+
+  /** Cuts the segment to `size` bytes (recovery): the caller rebuilds what the indexes said past it. */
+  truncateTo(size: number): void {
+    ftruncateSync(this.fd, size);
+    this.size = size;
+    this.next = -1;
+    this.ring?.clear();
+  }
+
+  /**
+   * Recovery, as LogSegment.recover: reads every batch from the start,
+   * checking length, magic, offset order and (crc) each CRC-32C, rebuilds
+   * both indexes and the max timestamp, and gives each good header to
+   * onBatch. Stops at the first bad batch: returns why, with `size` left
+   * where the valid bytes end (the caller truncates and quarantines), or null.
+   */
+  recover(fileSize: number, firstOffset: number, crc: boolean, indexIntervalBytes: number, onBatch: BatchHeaderListener | null): string | null {
+    const fd = this.fd;
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.maxTimestamp = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.bytesSinceLastIndexEntry = 0;
+    this.ring?.clear();
+    // entries are collected, then written with one write per file
+    const idx: number[] = [];
+    const tidx: number[] = [];
+    let lastTimeEntry = -1;
+    let buf = new Uint8Array(Math.max(BATCH_HEADER_SIZE, Math.min(RECOVERY_CHUNK, fileSize)));
+    let v = new DataView(buf.buffer);
+    let bufStart = 0;
+    let bufLen = 0;
+    let pos = 0;
+    let expect = firstOffset;
+    let next = this.baseOffset;
+    let lastEntry = 0;
+    let error: string | null = null;
+    const header = onBatch ? newHeader() : null;
+    const fill = (need: number): boolean => {
+      if (need > buf.length) {
+        buf = new Uint8Array(need);
+        v = new DataView(buf.buffer);
+      }
+      bufStart = pos;
+      bufLen = readFully(fd, buf, Math.min(buf.length, fileSize - pos), pos);
+      return bufLen >= need;
+    };
+    while (pos < fileSize) {
+      if (fileSize - pos < BATCH_HEADER_SIZE) {
+        error = `torn batch header at position ${pos}`;
         break;
       }
-      p = pos - bufStart;
-      if (crc32c(buf, p + OFF_ATTRIBUTES, p + size) !== v.getUint32(p + OFF_CRC)) {
-        error = `crc mismatch at ${pos}`;
+      if (pos + BATCH_HEADER_SIZE > bufStart + bufLen && !fill(BATCH_HEADER_SIZE)) {
+        error = `short read at position ${pos}`;
         break;
       }
+      let p = pos - bufStart;
+      const size = v.getInt32(p + OFF_LENGTH) + BATCH_OVERHEAD;
+      if (size < BATCH_HEADER_SIZE || pos + size > fileSize) {
+        error = `torn batch at position ${pos} (${size} bytes, ${fileSize - pos} left)`;
+        break;
+      }
+      if (v.getInt8(p + OFF_MAGIC) !== 2) {
+        error = `magic ${v.getInt8(p + OFF_MAGIC)} at position ${pos}`;
+        break;
+      }
+      const base = int64(v, p + OFF_BASE_OFFSET);
+      const lastDelta = v.getInt32(p + OFF_LAST_OFFSET_DELTA);
+      if (base < expect || lastDelta < 0 || !this.canHold(base + lastDelta)) {
+        error = `batch at position ${pos} has offsets ${base}..${base + lastDelta}, expected from ${expect}`;
+        break;
+      }
+      if (crc) {
+        if (pos + size > bufStart + bufLen && !fill(size)) {
+          error = `short read at position ${pos}`;
+          break;
+        }
+        p = pos - bufStart;
+        if (crc32c(buf, p + OFF_ATTRIBUTES, p + size) !== v.getUint32(p + OFF_CRC)) {
+          error = `crc mismatch in the batch at offset ${base} (position ${pos})`;
+          break;
+        }
+      }
+      const last = base + lastDelta;
+      const maxTs = int64(v, p + OFF_MAX_TIMESTAMP);
+      if (maxTs > this.maxTimestamp) {
+        this.maxTimestamp = maxTs;
+        this.offsetOfMaxTimestamp = last;
+      }
+      if (pos - lastEntry > indexIntervalBytes) {
+        idx.push(last - this.baseOffset, pos);
+        if (this.maxTimestamp > lastTimeEntry) {
+          tidx.push(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset);
+          lastTimeEntry = this.maxTimestamp;
+        }
+        lastEntry = pos;
+      }
+      if (header !== null) {
+        const attributes = v.getInt16(p + OFF_ATTRIBUTES);
+        header.baseOffset = base;
+        header.lastOffsetDelta = lastDelta;
+        header.partitionLeaderEpoch = v.getInt32(p + OFF_LEADER_EPOCH);
+        header.producerId = int64(v, p + OFF_PRODUCER_ID);
+        header.producerEpoch = v.getInt16(p + OFF_PRODUCER_EPOCH);
+        header.baseSequence = v.getInt32(p + OFF_BASE_SEQUENCE);
+        header.isTransactional = (attributes & ATTR_TRANSACTIONAL) !== 0;
+        header.isControl = (attributes & ATTR_CONTROL) !== 0;
+        header.maxTimestamp = maxTs;
+        onBatch!(header);
+      }
+      this.ring?.push(base, last, pos, size, maxTs);
+      next = last + 1;
+      expect = next;
+      pos += size;
     }
-    const maxTs = int64(v, p + OFF_MAX_TIMESTAMP);
-    seg.push(base, lastDelta, pos, size, maxTs);
-    if (onBatch !== null) {
-      if (pending !== null) onBatch(pending);
-      const header = spare!;
-      spare = other;
-      other = header;
-      pending = header;
-      const attributes = v.getInt16(p + OFF_ATTRIBUTES);
-      header.baseOffset = base;
-      header.lastOffsetDelta = lastDelta;
-      header.partitionLeaderEpoch = v.getInt32(p + OFF_LEADER_EPOCH);
-      header.producerId = int64(v, p + OFF_PRODUCER_ID);
-      header.producerEpoch = v.getInt16(p + OFF_PRODUCER_EPOCH);
-      header.baseSequence = v.getInt32(p + OFF_BASE_SEQUENCE);
-      header.isTransactional = (attributes & ATTR_TRANSACTIONAL) !== 0;
-      header.isControl = (attributes & ATTR_CONTROL) !== 0;
-      header.maxTimestamp = maxTs;
-    }
-    expect = base + lastDelta + 1;
-    pos += size;
+    this.size = pos;
+    this.next = next;
+    this.bytesSinceLastIndexEntry = pos - lastEntry;
+    // as recover(): the segment's max timestamp as the time index's last entry
+    if (this.maxTimestamp > lastTimeEntry) tidx.push(this.maxTimestamp, this.offsetOfMaxTimestamp - this.baseOffset);
+    this.writeEntries(idx, tidx);
+    return error;
   }
-  seg.size = pos;
-  if (crc === "tail" && seg.count > 0) {
-    const i = seg.count - 1;
-    const at = seg.positions[i]!;
-    const size = seg.sizes[i]!;
-    // the last batch is usually still in the scan buffer: no second read
-    let tail: Uint8Array;
-    if (at >= bufStart && at + size <= bufStart + bufLen) {
-      tail = buf.subarray(at - bufStart, at - bufStart + size);
+
+  private writeEntries(idx: number[], tidx: number[]): void {
+    const ib = new Uint8Array((idx.length / 2) * OFFSET_ENTRY_SIZE);
+    const iv = new DataView(ib.buffer);
+    for (let i = 0; i < idx.length; i += 2) {
+      iv.setInt32(i * 4, idx[i]!);
+      iv.setInt32(i * 4 + 4, idx[i + 1]!);
+    }
+    const tb = new Uint8Array((tidx.length / 2) * TIME_ENTRY_SIZE);
+    const tv = new DataView(tb.buffer);
+    for (let i = 0, o = 0; i < tidx.length; i += 2, o += TIME_ENTRY_SIZE) {
+      tv.setInt32(o, Math.floor(tidx[i]! / 4294967296));
+      tv.setUint32(o + 4, tidx[i]! % 4294967296);
+      tv.setInt32(o + 8, tidx[i + 1]!);
+    }
+    for (const [file, bytes, n] of [
+      [this.offsetIndex, ib, idx.length / 2],
+      [this.timeIndex, tb, tidx.length / 2],
+    ] as const) {
+      file.close();
+      const fd = openSync(file.path, "w");
+      try {
+        if (bytes.length > 0 && writeSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) throw new Error(`${file.path}: short write`);
+      } finally {
+        closeSync(fd);
+      }
+      file.entries = n;
+    }
+    if (idx.length > 0) {
+      this.offsetIndex.lastOffset = this.baseOffset + idx[idx.length - 2]!;
+      this.offsetIndex.lastPosition = idx[idx.length - 1]!;
     } else {
-      tail = new Uint8Array(size);
-      readSync(fd, tail, 0, size, at);
+      this.offsetIndex.lastOffset = this.baseOffset;
+      this.offsetIndex.lastPosition = 0;
     }
-    if (crc32c(tail, OFF_ATTRIBUTES) !== uint32At(tail, OFF_CRC)) {
-      seg.count = i;
-      seg.size = seg.positions[i]!;
-      error = `crc mismatch in the last batch at ${seg.size}` + (error ? ` (after: ${error})` : "");
-      pending = null;
+    if (tidx.length > 0) {
+      this.timeIndex.lastTimestamp = tidx[tidx.length - 2]!;
+      this.timeIndex.lastOffset = this.baseOffset + tidx[tidx.length - 1]!;
+    } else {
+      this.timeIndex.lastTimestamp = -1;
+      this.timeIndex.lastOffset = this.baseOffset;
     }
   }
-  if (pending !== null) onBatch!(pending);
-  return error;
+
+  /**
+   * Loads the indexes of a segment trusted as it is (clean start, or below
+   * the recovery point). False when they are missing or damaged (the caller
+   * recovers the segment, rebuilding them).
+   */
+  loadIndexes(): boolean {
+    let is: number;
+    let ts: number;
+    try {
+      is = statSize(this.offsetIndex.path);
+      ts = statSize(this.timeIndex.path);
+    } catch {
+      return false;
+    }
+    try {
+      if (!this.offsetIndex.load(is, this.size) || !this.timeIndex.load(ts)) return false;
+      if (this.size === 0) return this.offsetIndex.entries === 0;
+      // the last entry must name a batch that ends at the offset it says
+      const b = this.pos;
+      if (!new HeaderReader(this.fd, this.size).at(this.offsetIndex.lastPosition, b)) return false;
+      if (this.offsetIndex.entries > 0 && b.lastOffset !== this.offsetIndex.lastOffset) return false;
+      return this.timeIndex.entries === 0 || this.timeIndex.lastOffset >= this.baseOffset;
+    } catch {
+      return false;
+    } finally {
+      this.closeIndexes();
+    }
+  }
+
+  /** The descriptors to fsync with the log's: both index files. */
+  indexFds(): number[] {
+    return [this.offsetIndex.syncDescriptor(), this.timeIndex.syncDescriptor()];
+  }
+}
+
+function statSize(path: string): number {
+  const fd = openSync(path, "r");
+  try {
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function newHeader(): BatchHeader {
   return { baseOffset: 0, lastOffsetDelta: 0, partitionLeaderEpoch: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, isTransactional: false, isControl: false, maxTimestamp: -1 };
 }
 
-/**
- * Writes Kafka's sparse indexes for a segment from the in-memory batch index,
- * as LogSegment.append would have: an entry whenever more than
- * indexIntervalBytes were appended since the last one.
- *   .index      relativeOffset int32 (batch's last offset) | position int32
- *   .timeindex  timestamp int64 (max so far) | relativeOffset int32
- */
-export function writeIndexes(seg: Segment, intervalBytes: number): void {
-  const n = seg.count;
-  const idx = new DataView(new ArrayBuffer(n * 8));
-  const tidx = new DataView(new ArrayBuffer((n + 1) * 12));
-  let ie = 0;
-  let te = 0;
-  let since = 0;
-  let maxSoFar = -1;
-  let offsetOfMax = -1;
-  let lastEntryTs = -1;
-  const timeEntry = () => {
-    tidx.setInt32(te * 12, Math.floor(maxSoFar / 4294967296));
-    tidx.setUint32(te * 12 + 4, maxSoFar % 4294967296);
-    tidx.setInt32(te * 12 + 8, offsetOfMax - seg.baseOffset);
-    te++;
-    lastEntryTs = maxSoFar;
-  };
-  for (let i = 0; i < n; i++) {
-    const last = seg.lastOffset(i);
-    if (seg.maxTs[i]! > maxSoFar) {
-      maxSoFar = seg.maxTs[i]!;
-      offsetOfMax = last;
-    }
-    if (since > intervalBytes) {
-      idx.setInt32(ie * 8, last - seg.baseOffset);
-      idx.setInt32(ie * 8 + 4, seg.positions[i]!);
-      ie++;
-      if (maxSoFar > lastEntryTs) timeEntry();
-      since = 0;
-    }
-    since += seg.sizes[i]!;
-  }
-  // as LogSegment.onBecomeInactiveSegment/close: a last time entry for the segment's max
-  if (maxSoFar > lastEntryTs) timeEntry();
-  writeFileSync(seg.stem + ".index", new Uint8Array(idx.buffer, 0, ie * 8));
-  writeFileSync(seg.stem + ".timeindex", new Uint8Array(tidx.buffer, 0, te * 12));
-  seg.indexDirty = false;
+/** A new empty segment: .log plus empty .index and .timeindex files. */
+export function createSegment(dir: string, baseOffset: number, onClosed: () => void): Segment {
+  const stem = join(dir, segmentName(baseOffset));
+  const fd = openSync(stem + ".log", "w+");
+  for (const ext of [".index", ".timeindex"]) closeSync(openSync(stem + ext, "w"));
+  return new Segment(baseOffset, stem, new SegmentFile(fd, onClosed), 0);
 }
