@@ -231,7 +231,7 @@ export class PartitionLog {
       const trusted = last ? clean : bases[i + 1]! <= recoveryPoint;
       const fileSize = seg.size;
       let error: string | null = null;
-      lastTrusted = trusted && seg.loadIndexes();
+      lastTrusted = trusted && seg.loadIndexes() && (!last || seg.tailIsWhole());
       if (lastTrusted) {
         if (onBatch !== null && (last || bases[i + 1]! > replayFrom)) seg.replay(Math.max(replayFrom, base), onBatch);
       } else {
@@ -239,6 +239,13 @@ export class PartitionLog {
         else if (seg.size > 0) recovered++;
         const expect = i > 0 ? this.segments[i - 1]!.nextOffset : 0;
         error = seg.recover(fileSize, Math.max(expect, base), true, this.roll_.indexIntervalBytes, onBatch);
+      }
+      if (error && trusted && !last) {
+        // a trusted segment is never cut (its data was acknowledged and is on disk): its
+        // index covers what reads back, the rest of the file stays as it is
+        seg.keepAsIs(fileSize, bases[i + 1]!);
+        this.warn(`${stem}.log: ${error} while rebuilding its index; left as it is (trusted: ${clean ? "clean shutdown" : "below the recovery point"})`);
+        continue;
       }
       if (error) {
         this.quarantine(seg, fileSize, bases.slice(i + 1), error);

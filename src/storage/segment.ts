@@ -460,7 +460,7 @@ class HeaderReader {
 
   /**
    * The header at `pos` into `out` (offsets and size), false when the bytes
-   * there are not a whole magic-2 batch header inside the segment.
+   * there are not a whole batch inside the segment.
    */
   at(pos: number, out: BatchPosition): boolean {
     if (pos + BATCH_HEADER_SIZE > this.end) return false;
@@ -472,7 +472,9 @@ class HeaderReader {
     const p = pos - this.start;
     const v = this.view;
     const size = v.getInt32(p + OFF_LENGTH) + BATCH_OVERHEAD;
-    if (size < BATCH_HEADER_SIZE || pos + size > this.end || v.getInt8(p + OFF_MAGIC) !== 2) return false;
+    // no magic check: finding a place needs lengths and offsets only, and a
+    // batch damaged elsewhere must not hide the ones after it (recovery checks it)
+    if (size < BATCH_HEADER_SIZE || pos + size > this.end) return false;
     const lastDelta = v.getInt32(p + OFF_LAST_OFFSET_DELTA);
     if (lastDelta < 0) return false;
     out.baseOffset = int64(v, p + OFF_BASE_OFFSET);
@@ -691,6 +693,36 @@ export class Segment {
       if (at > this.offsetIndex.lastPosition || this.offsetIndex.entries === 0) this.bytesSinceLastIndexEntry += b.size;
     }
     this.next = next;
+  }
+
+  /**
+   * A trusted segment's tail checks out: the batches from the last index
+   * entry on end exactly at the file's end, and the last one's CRC matches
+   * (a clean start trusts the rest, as Kafka does, but never appends after a
+   * torn or damaged tail).
+   */
+  tailIsWhole(): boolean {
+    const r = new HeaderReader(this.fd, this.size);
+    const b = this.pos;
+    let at = this.offsetIndex.lastPosition;
+    let lastAt = -1;
+    let lastSize = 0;
+    for (; r.at(at, b); at += b.size) {
+      lastAt = at;
+      lastSize = b.size;
+    }
+    if (at !== this.size) return false;
+    if (lastAt < 0) return true;
+    const batch = new Uint8Array(lastSize);
+    if (readFully(this.fd, batch, lastSize, lastAt) !== lastSize) return false;
+    const v = new DataView(batch.buffer);
+    return v.getInt8(OFF_MAGIC) === 2 && crc32c(batch, OFF_ATTRIBUTES, lastSize) === v.getUint32(OFF_CRC);
+  }
+
+  /** After a rebuild stopped at a bad batch in a trusted segment: its bytes stay, up to the next segment's base. */
+  keepAsIs(fileSize: number, nextBase: number): void {
+    this.size = fileSize;
+    this.next = nextBase;
   }
 
   /** Cuts the segment to `size` bytes (recovery): the caller rebuilds what the indexes said past it. */
