@@ -674,10 +674,8 @@ export class Segment {
     this.next = last + 1;
   }
 
-  /** After the trusted indexes are loaded: max timestamp from the time index, next offset from a short scan (into the ring when active). */
+  /** The active segment after its trusted indexes are loaded: next offset and the latest batches from a short scan (into the ring). */
   adoptIndexes(): void {
-    this.maxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastTimestamp : -1;
-    this.offsetOfMaxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastOffset : -1;
     this.bytesSinceLastIndexEntry = 0;
     if (this.ring === null) return;
     const r = new HeaderReader(this.fd, this.size);
@@ -912,7 +910,11 @@ export class Segment {
       const b = this.pos;
       if (!new HeaderReader(this.fd, this.size).at(this.offsetIndex.lastPosition, b)) return false;
       if (this.offsetIndex.entries > 0 && b.lastOffset !== this.offsetIndex.lastOffset) return false;
-      return this.timeIndex.entries === 0 || this.timeIndex.lastOffset >= this.baseOffset;
+      if (this.timeIndex.entries > 0 && this.timeIndex.lastOffset < this.baseOffset) return false;
+      // the time index's last entry is the segment's max (written when it closed)
+      this.maxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastTimestamp : -1;
+      this.offsetOfMaxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastOffset : -1;
+      return true;
     } catch {
       return false;
     } finally {
