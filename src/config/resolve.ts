@@ -42,6 +42,14 @@ export interface TopicConfig {
   compacted: boolean;
   /** compression.type: "producer" keeps the batch's codec */
   compressionType: string;
+  /** cleanup.policy includes delete: retention.ms / retention.bytes apply */
+  deleteRetention: boolean;
+  /** retention.ms (-1: no time limit) */
+  retentionMs: number;
+  /** retention.bytes (-1: no size limit) */
+  retentionBytes: number;
+  /** file.delete.delay.ms: how long a deleted segment's *.deleted files stay */
+  fileDeleteDelayMs: number;
 }
 
 export class ConfigResolver {
@@ -138,6 +146,10 @@ export class ConfigResolver {
         timestampAfterMaxMs: this.topic(topic, "message.timestamp.after.max.ms").value as number,
         compacted: (this.topic(topic, "cleanup.policy").value as string[]).includes("compact"),
         compressionType: this.topic(topic, "compression.type").value as string,
+        deleteRetention: (this.topic(topic, "cleanup.policy").value as string[]).includes("delete"),
+        retentionMs: this.topic(topic, "retention.ms").value as number,
+        retentionBytes: this.topic(topic, "retention.bytes").value as number,
+        fileDeleteDelayMs: this.topic(topic, "file.delete.delay.ms").value as number,
       };
       this.cache.set(topic, c);
     }

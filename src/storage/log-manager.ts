@@ -27,6 +27,12 @@
 // log.flush.offset.checkpoint.interval.ms, log.flush.start.offset.checkpoint.interval.ms
 // and replica.high.watermark.checkpoint.interval.ms.
 //
+// Retention (retention.ts), as LogManager.cleanupLogs: log.initial.task.delay.ms
+// after start-up, then every log.retention.check.interval.ms, each partition's
+// old segments are deleted by its topic's retention.ms / retention.bytes (only
+// topics whose cleanup.policy includes delete) and log start offset; a deleted
+// segment's files are removed file.delete.delay.ms later.
+//
 // Idle producer ids (producer.id.expiration.ms, dynamic) are dropped from
 // every partition's producer state every producer.id.expiration.check.interval.ms,
 // as Kafka's PeriodicProducerExpirationCheck does.
@@ -42,6 +48,7 @@ import { Partition } from "./partition.ts";
 import type { LogRollConfig } from "./partition-log.ts";
 import type { TopicConfig } from "../config/resolve.ts";
 import { Durability } from "./durability.ts";
+import { applyRetention } from "./retention.ts";
 import {
   CLEAN_SHUTDOWN_FILE,
   LOG_START_OFFSET_CHECKPOINT,
@@ -100,6 +107,8 @@ export class Storage {
   /** log-start-offset-checkpoint as read at start-up: applied as each partition opens */
   private checkpointedStarts: OffsetCheckpoint = new Map();
   private expirationTimer: ReturnType<typeof setInterval> | null = null;
+  /** the retention check: a timeout for the first round, then an interval */
+  private retentionTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly checkpointTimers: ReturnType<typeof setInterval>[] = [];
   /** the log dir had .kafka_cleanshutdown at start-up */
   private cleanStart = false;
@@ -181,6 +190,7 @@ export class Storage {
     const interval = s.brokerNumber("producer.id.expiration.check.interval.ms");
     s.expirationTimer = setInterval(() => s.removeExpiredProducers(Date.now()), interval);
     s.expirationTimer.unref?.();
+    s.scheduleRetention();
     s.durability = new Durability(s.metadata, () => s.allPartitions());
     return s;
   }
@@ -196,6 +206,46 @@ export class Storage {
     let n = 0;
     for (const p of this.allPartitions()) n += p.removeExpiredProducers(nowMs, expirationMs);
     return n;
+  }
+
+  /** The first retention round after log.initial.task.delay.ms, then one every log.retention.check.interval.ms (read once, as Kafka). */
+  private scheduleRetention(): void {
+    const period = this.brokerNumber("log.retention.check.interval.ms");
+    const round = () => {
+      try {
+        this.runRetention(Date.now());
+      } catch (e) {
+        this.warn(`retention check failed: ${(e as Error).message}`);
+      }
+    };
+    this.retentionTimer = setTimeout(() => {
+      round();
+      if (this.retentionTimer === null) return; // closed meanwhile
+      this.retentionTimer = setInterval(round, period);
+      this.retentionTimer.unref?.();
+    }, this.brokerNumber("log.initial.task.delay.ms"));
+    this.retentionTimer.unref?.();
+  }
+
+  /**
+   * One retention round over every partition (see retention.ts); returns the
+   * number of segments deleted. A partition that fails is logged and skipped.
+   */
+  runRetention(nowMs: number): number {
+    let total = 0;
+    for (const [topic, parts] of this.partitions) {
+      const tc = this.metadata.topicConfig(topic);
+      for (const p of parts) {
+        if (!p) continue;
+        try {
+          total += applyRetention(p, tc, nowMs)?.segments ?? 0;
+        } catch (e) {
+          this.warn(`${p.name}: retention: segments not deleted: ${(e as Error).message}`);
+        }
+      }
+    }
+    if (total > 0) this.writeLogStartCheckpoint();
+    return total;
   }
 
   /** Every open partition, by topic (creation order), then index. */
@@ -312,6 +362,8 @@ export class Storage {
   close(): void {
     if (this.expirationTimer !== null) clearInterval(this.expirationTimer);
     this.expirationTimer = null;
+    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    this.retentionTimer = null;
     for (const t of this.checkpointTimers.splice(0)) clearInterval(t);
     this.durability?.close();
     this.unsubscribe();
@@ -349,7 +401,11 @@ export class Storage {
     const parts = this.partitions.get(name);
     if (!parts) return;
     const tc = this.metadata.topicConfig(name);
-    for (const p of parts) p?.reconfigure(rollConfig(tc));
+    for (const p of parts) {
+      if (!p) continue;
+      p.reconfigure(rollConfig(tc));
+      p.log.fileDeleteDelayMs = tc.fileDeleteDelayMs;
+    }
   }
 
   /** Opens the logs of the topic's partitions that are not open yet. */
@@ -384,6 +440,7 @@ export class Storage {
           warn: this.warn,
         });
         if (start !== undefined) part.restoreLogStartOffset(start);
+        part.log.fileDeleteDelayMs = tc.fileDeleteDelayMs;
         parts[p.partition] = part;
       } catch (e) {
         this.warn(`${dir}: cannot open the partition log, it stays offline: ${(e as Error).message}`);

@@ -679,17 +679,65 @@ export class PartitionLog {
           if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
         }
       }
-      seg.file.release();
+      this.releaseDeleted(seg);
       n++;
     }
     if (n > 0) this.startCache = -1;
     return n;
   }
 
+  // ---- retention hook (src/storage/retention.ts) ----
+  /**
+   * file.delete.delay.ms: a deleted segment's `.deleted` files are removed
+   * this long after the deletion (as Kafka's scheduled delete-file task), and
+   * not before the last response reading them lets go. 0: at once.
+   */
+  fileDeleteDelayMs = 0;
+  /** deleted segments waiting out fileDeleteDelayMs, each holding its file */
+  private readonly delayedDeletes = new Map<Segment, ReturnType<typeof setTimeout>>();
+
+  private releaseDeleted(seg: Segment): void {
+    const ms = this.fileDeleteDelayMs;
+    if (!(ms > 0)) return seg.file.release();
+    const t = setTimeout(() => {
+      this.delayedDeletes.delete(seg);
+      seg.file.release();
+    }, ms);
+    t.unref?.();
+    this.delayedDeletes.set(seg, t);
+  }
+
+  /** How many deleted segments still wait out fileDeleteDelayMs. */
+  get delayedDeleteCount(): number {
+    return this.delayedDeletes.size;
+  }
+
+  /** Closing: the waiting deletions let go of their files; the `.deleted` files stay for the next start-up to remove (unless the whole dir goes). */
+  private dropDelayedDeletes(): void {
+    for (const [seg, t] of this.delayedDeletes) {
+      clearTimeout(t);
+      if (this.deletedDir === null) seg.deleted = false; // keeps fileClosed from removing them now
+      seg.file.release();
+    }
+    this.delayedDeletes.clear();
+  }
+
+  /**
+   * Rolls the active segment when it holds batches (Kafka's roll before
+   * deleting every segment: a log always keeps one). True if it rolled.
+   */
+  rollActive(): boolean {
+    if (this.closed || this.lastSegment.size === 0) return false;
+    this.roll();
+    return true;
+  }
+  // ---- end of retention hook ----
+
   /** Trims the active segment's indexes and lets go of every segment file (responses still reading keep theirs open). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.dropDelayedDeletes(); // retention hook
     for (const seg of this.segments) {
       if (this.deletedDir === null) {
         try {
