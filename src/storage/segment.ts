@@ -45,10 +45,12 @@ import {
 import { crc32c } from "../records/crc32c.ts";
 
 /** the scans read this much at a time */
-const SCAN_CHUNK = 64 * 1024;
+const SCAN_CHUNK = 16 * 1024;
 const RECOVERY_CHUNK = 1 << 20;
 /** latest batches of the active segment kept in memory */
 const RING_SIZE = 64;
+/** index entries per page: lookups read one page */
+const PAGE_ENTRIES = 128;
 export const OFFSET_ENTRY_SIZE = 8;
 export const TIME_ENTRY_SIZE = 12;
 /** Kafka's segment.index.bytes default */
@@ -183,12 +185,100 @@ abstract class IndexFile {
   maxEntries = 0;
   protected readonly scratch = new Uint8Array(12);
   protected readonly sv = new DataView(this.scratch.buffer);
+  /** per key kind, the key of each page's first entry (built as pages are first searched) */
+  private readonly sums: Float64Array[] = [];
+  private readonly sumPages: number[] = [];
+  /** the page of entries read last (a consumer reading on asks for the same page again) */
+  private page: Uint8Array | null = null;
+  private pv: DataView | null = null;
+  private pageNo = -1;
+  private pageCount = 0;
 
   constructor(
     readonly path: string,
     readonly baseOffset: number,
     readonly entrySize: number,
   ) {}
+
+  /** Key `kind` of the entry at byte `at` of `v`. */
+  protected abstract key(v: DataView, at: number, kind: number): number;
+
+  /** Forgets what was read of the file (it was rewritten or cut). */
+  forget(): void {
+    this.sums.length = 0;
+    this.sumPages.length = 0;
+    this.pageNo = -1;
+  }
+
+  /**
+   * The last entry whose key `kind` is <= target: its byte offset in the
+   * loaded page (read the entry through pageView()), or -1 when none is. An
+   * in-memory summary (one key per page of PAGE_ENTRIES entries) picks the
+   * page, one pread loads it: lookups cost one read whatever the index size.
+   */
+  protected findLast(target: number, kind: number): number {
+    const n = this.entries;
+    if (n === 0) return -1;
+    const pages = Math.ceil(n / PAGE_ENTRIES);
+    const sum = this.summary(kind, pages);
+    let lo = 0;
+    let hi = pages - 1;
+    let p = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sum[mid]! <= target) {
+        p = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (p < 0) return -1;
+    const v = this.loadPage(p, Math.min(PAGE_ENTRIES, n - p * PAGE_ENTRIES));
+    const es = this.entrySize;
+    lo = 0;
+    hi = this.pageCount - 1;
+    let f = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.key(v, mid * es, kind) <= target) {
+        f = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return f * es;
+  }
+
+  protected pageView(): DataView {
+    return this.pv!;
+  }
+
+  private summary(kind: number, pages: number): Float64Array {
+    let sum = this.sums[kind];
+    let have = this.sumPages[kind] ?? 0;
+    if (sum === undefined || sum.length < pages) {
+      const grown = new Float64Array(Math.max(16, pages * 2));
+      if (sum !== undefined) grown.set(sum.subarray(0, have));
+      sum = this.sums[kind] = grown;
+    }
+    for (; have < pages; have++) {
+      this.read(have * PAGE_ENTRIES);
+      sum[have] = this.key(this.sv, 0, kind);
+    }
+    this.sumPages[kind] = have;
+    return sum;
+  }
+
+  private loadPage(p: number, count: number): DataView {
+    if (this.pageNo === p && this.pageCount === count) return this.pv!;
+    if (this.page === null) {
+      this.page = new Uint8Array(PAGE_ENTRIES * this.entrySize);
+      this.pv = new DataView(this.page.buffer);
+    }
+    const len = count * this.entrySize;
+    if (readFully(this.descriptor(), this.page, len, p * PAGE_ENTRIES * this.entrySize) !== len) throw new Error(`${this.path}: page ${p} unreadable`);
+    this.pageNo = p;
+    this.pageCount = count;
+    return this.pv!;
+  }
 
   protected descriptor(): number {
     if (this.fd === null) this.fd = openSync(this.path, this.writable ? fsConstants.O_RDWR | fsConstants.O_CREAT : "r");
@@ -231,6 +321,7 @@ abstract class IndexFile {
   /** Drops every entry (recovery rebuilds the index). */
   reset(): void {
     this.entries = 0;
+    this.forget();
     if (this.fd !== null || this.writable) ftruncateSync(this.descriptor(), this.writable ? this.maxEntries * this.entrySize : 0);
   }
 
@@ -258,6 +349,7 @@ export class OffsetIndex extends IndexFile {
   /** Takes the file as found (a trusted segment): its entry count and last entry. False when it is damaged. */
   load(fileSize: number, logSize: number): boolean {
     if (fileSize % OFFSET_ENTRY_SIZE !== 0) return false;
+    this.forget();
     this.entries = fileSize / OFFSET_ENTRY_SIZE;
     if (this.entries === 0) return true;
     this.read(this.entries - 1);
@@ -279,41 +371,24 @@ export class OffsetIndex extends IndexFile {
     this.lastPosition = position;
   }
 
+  protected key(v: DataView, at: number, kind: number): number {
+    return v.getInt32(at + kind * 4);
+  }
+
   /** The position of the last entry whose offset is <= target (0 when none), as OffsetIndex.lookup. */
   lookup(target: number): number {
     if (this.entries === 0 || target < this.baseOffset) return 0;
     if (target >= this.lastOffset) return this.lastPosition;
-    let lo = 0;
-    let hi = this.entries - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      this.read(mid);
-      if (this.baseOffset + this.sv.getInt32(0) <= target) {
-        found = this.sv.getInt32(4);
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found < 0 ? 0 : found;
+    const at = this.findLast(target - this.baseOffset, 0);
+    return at < 0 ? 0 : this.pageView().getInt32(at + 4);
   }
 
   /** The position of the last entry at or before `position` (0 when none). */
   lookupPosition(position: number): number {
     if (this.entries === 0) return 0;
     if (position >= this.lastPosition) return this.lastPosition;
-    let lo = 0;
-    let hi = this.entries - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      this.read(mid);
-      const p = this.sv.getInt32(4);
-      if (p <= position) {
-        found = p;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    const at = this.findLast(position, 1);
+    return at < 0 ? 0 : this.pageView().getInt32(at + 4);
   }
 }
 
@@ -329,6 +404,7 @@ export class TimeIndex extends IndexFile {
 
   load(fileSize: number): boolean {
     if (fileSize % TIME_ENTRY_SIZE !== 0) return false;
+    this.forget();
     this.entries = fileSize / TIME_ENTRY_SIZE;
     if (this.entries === 0) return true;
     this.read(this.entries - 1);
@@ -351,22 +427,16 @@ export class TimeIndex extends IndexFile {
     this.lastOffset = offset;
   }
 
+  protected key(v: DataView, at: number): number {
+    return int64(v, at);
+  }
+
   /** The offset of the last entry whose timestamp is <= target (the base offset when none), as TimeIndex.lookup. */
   lookup(target: number): number {
     if (this.entries === 0) return this.baseOffset;
     if (target >= this.lastTimestamp) return this.lastOffset;
-    let lo = 0;
-    let hi = this.entries - 1;
-    let found = this.baseOffset;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      this.read(mid);
-      if (int64(this.sv, 0) <= target) {
-        found = this.baseOffset + this.sv.getInt32(8);
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    const at = this.findLast(target, 0);
+    return at < 0 ? this.baseOffset : this.baseOffset + this.pageView().getInt32(at + 8);
   }
 }
 
@@ -448,8 +518,14 @@ class RecentBatches {
 
 /** Reads batch headers of a segment file through a chunk buffer. */
 class HeaderReader {
-  private buf = new Uint8Array(SCAN_CHUNK);
-  private view = new DataView(this.buf.buffer);
+  // one buffer for every reader (they are short-lived and used one after the
+  // other on one thread); a reader whose turn was taken reads again
+  private static shared = new Uint8Array(SCAN_CHUNK);
+  private static sharedView = new DataView(HeaderReader.shared.buffer);
+  private static turn = 0;
+  private readonly buf = HeaderReader.shared;
+  private readonly view = HeaderReader.sharedView;
+  private readonly myTurn = ++HeaderReader.turn;
   private start = 0;
   private len = 0;
 
@@ -464,6 +540,10 @@ class HeaderReader {
    */
   at(pos: number, out: BatchPosition): boolean {
     if (pos + BATCH_HEADER_SIZE > this.end) return false;
+    if (HeaderReader.turn !== this.myTurn) {
+      HeaderReader.turn = this.myTurn;
+      this.len = 0;
+    }
     if (pos < this.start || pos + BATCH_HEADER_SIZE > this.start + this.len) {
       this.start = pos;
       this.len = readFully(this.fd, this.buf, Math.min(this.buf.length, this.end - pos), pos);
@@ -871,6 +951,7 @@ export class Segment {
       } finally {
         closeSync(fd);
       }
+      file.forget();
       file.entries = n;
     }
     if (idx.length > 0) {
