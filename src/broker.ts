@@ -60,7 +60,8 @@ export class Broker {
             this.metadata,
           );
         },
-        () => {
+        async () => {
+          await this.storage.cleaner.stop(); // a cleaning round gives up (and deletes its .cleaned file) before the logs close
           this.storage.flush();
           this.storage.close();
         },

@@ -59,6 +59,7 @@ import {
   type OffsetCheckpoint,
 } from "./checkpoint.ts";
 import { BROKER_CONFIGS, ConfigResourceType } from "../config/catalog.ts";
+import { LogCleaner, type CleanerSettings, type TopicCleanConfig } from "./cleaner.ts";
 import { log } from "../log.ts";
 
 export interface StorageConfig {
@@ -116,6 +117,8 @@ export class Storage {
   private checkpointedRecovery: OffsetCheckpoint = new Map();
   /** flush policies, durable mode, group commit (set by open) */
   durability!: Durability;
+  /** compaction of the logs whose cleanup.policy has compact (set by open) */
+  cleaner!: LogCleaner;
 
   private constructor(
     readonly cfg: StorageConfig,
@@ -192,12 +195,46 @@ export class Storage {
     s.expirationTimer.unref?.();
     s.scheduleRetention();
     s.durability = new Durability(s.metadata, () => s.allPartitions());
+    s.cleaner = new LogCleaner({
+      logDir: cfg.logDir,
+      partitions: () => s.allPartitions(),
+      settings: () => s.cleanerSettings(),
+      topicConfig: (topic) => s.topicCleanConfig(topic),
+    });
+    s.cleaner.start();
     return s;
   }
 
   /** A numeric broker key's effective value (dynamic, static, default). */
   private brokerNumber(name: string): number {
     return this.metadata.configs.broker(BROKER_CONFIGS.get(name)!).value as number;
+  }
+
+  /** The log.cleaner.* keys, current (dynamic ones included). */
+  private cleanerSettings(): CleanerSettings {
+    const b = (name: string) => this.metadata.configs.broker(BROKER_CONFIGS.get(name)!).value;
+    return {
+      enable: b("log.cleaner.enable") as boolean,
+      backoffMs: b("log.cleaner.backoff.ms") as number,
+      dedupeBufferSize: b("log.cleaner.dedupe.buffer.size") as number,
+      ioBufferSize: b("log.cleaner.io.buffer.size") as number,
+      loadFactor: b("log.cleaner.io.buffer.load.factor") as number,
+    };
+  }
+
+  /** A topic's compaction keys, current. */
+  private topicCleanConfig(topic: string): TopicCleanConfig {
+    const t = (name: string) => this.metadata.configs.topic(topic, name).value;
+    const policy = t("cleanup.policy") as string[];
+    return {
+      compact: policy.includes("compact"),
+      delete: policy.includes("delete"),
+      segmentBytes: t("segment.bytes") as number,
+      minCleanableRatio: t("min.cleanable.dirty.ratio") as number,
+      minCompactionLagMs: t("min.compaction.lag.ms") as number,
+      maxCompactionLagMs: t("max.compaction.lag.ms") as number,
+      deleteRetentionMs: t("delete.retention.ms") as number,
+    };
   }
 
   /** Drops the producer ids idle for producer.id.expiration.ms from every partition; returns how many went. */
@@ -278,6 +315,7 @@ export class Storage {
     const p = parts?.[partition];
     if (!parts || !p) return null;
     delete parts[partition];
+    this.cleaner?.forget(topic, partition);
     if (p.startOffsetAboveLog) this.writeLogStartCheckpoint();
     try {
       return p.delete();
@@ -366,6 +404,7 @@ export class Storage {
     this.retentionTimer = null;
     for (const t of this.checkpointTimers.splice(0)) clearInterval(t);
     this.durability?.close();
+    void this.cleaner?.stop(); // a round in progress gives up at its next slice
     this.unsubscribe();
     let clean = this.flushedForClose;
     for (const parts of this.partitions.values()) {

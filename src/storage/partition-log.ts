@@ -56,6 +56,9 @@ export const DEFAULT_INDEX_INTERVAL_BYTES = 4096;
 const READ_CHUNK = 1 << 20;
 const SEGMENT_FILE_RE = /^(\d{20})\.log$/;
 const DELETED_SUFFIX = ".deleted";
+/** the cleaner's files (see the cleaner hook below): a cleaned segment being written, and one being swapped in */
+export const CLEANED_SUFFIX = ".cleaned";
+export const SWAP_SUFFIX = ".swap";
 const QUARANTINE_SUFFIX = ".quarantine";
 const SEGMENT_EXTENSIONS = [".log", ".index", ".timeindex"];
 const INDEX_EXTENSIONS = [".index", ".timeindex"];
@@ -209,6 +212,7 @@ export class PartitionLog {
     const recoveryPoint = clean ? Infinity : all ? 0 : (opts.recoveryPoint ?? 0);
     const replayFrom = opts.replayFrom ?? 0;
     const onBatch = opts.onBatch ?? null;
+    if (names.some((n) => n.endsWith(CLEANED_SUFFIX) || n.endsWith(SWAP_SUFFIX))) names = this.recoverCleanerFiles(names);
     const bases: number[] = [];
     for (const n of names) {
       const m = SEGMENT_FILE_RE.exec(n);
@@ -628,6 +632,78 @@ export class PartitionLog {
     }
   }
 
+  // ---- cleaner hook (src/storage/cleaner.ts) ----
+  // Kafka's LocalLog.replaceSegments and LogLoader.removeTempFilesAndCollectSwapFiles.
+  // The cleaner writes `<base>.log.cleaned` (fsynced) from closed segments
+  // [base, ...); the swap is crash safe at every step:
+  //   1. `.cleaned` -> `.swap`      (from here on, a start-up completes the swap)
+  //   2. the old segments' files -> `.deleted` (removed once no response reads them)
+  //   3. `.swap` -> `.log`, its indexes built, the segment takes the old ones' place
+  // At open, `.cleaned` files are deleted (a clean cut short) and each `.swap`
+  // completed: the segment files in its offset range are deleted, then it is
+  // renamed (its indexes are missing, so the load rebuilds them).
+
+  /**
+   * Swaps the cleaned segment at `cleanedLogPath` (`<first old base>.log.cleaned`,
+   * fsynced, offsets within the old segments') in for the segments at
+   * `oldBaseOffsets` (adjacent, oldest first, never the active one). Returns
+   * false, changing nothing, when they are not all still there (retention
+   * deleted some meanwhile) or the log is closed: the caller deletes its file.
+   */
+  replaceSegments(oldBaseOffsets: number[], cleanedLogPath: string): boolean {
+    const at = this.segments.findIndex((s) => s.baseOffset === oldBaseOffsets[0]);
+    const n = oldBaseOffsets.length;
+    if (this.closed || at < 0 || at + n >= this.segments.length) return false;
+    for (let i = 0; i < n; i++) if (this.segments[at + i]!.baseOffset !== oldBaseOffsets[i]) return false;
+    const stem = join(this.dir, segmentName(oldBaseOffsets[0]!));
+    if (cleanedLogPath !== stem + ".log" + CLEANED_SUFFIX) throw new Error(`${cleanedLogPath}: not the cleaned file of ${stem}.log`);
+    renameSync(cleanedLogPath, stem + ".log" + SWAP_SUFFIX);
+    const old = this.segments.splice(at, n);
+    for (const seg of old) {
+      seg.deleted = true;
+      seg.closeIndexes();
+      this.unflushed.delete(seg);
+      for (const ext of SEGMENT_EXTENSIONS) renameQuietly(seg.stem + ext, seg.stem + ext + DELETED_SUFFIX);
+    }
+    renameSync(stem + ".log" + SWAP_SUFFIX, stem + ".log");
+    fsyncDir(this.dir);
+    // adopt() appends: take the new segment out again and put it where the old ones were
+    const seg = this.adopt(oldBaseOffsets[0]!, stem, openSync(stem + ".log", "r+"));
+    this.segments.pop();
+    this.segments.splice(at, 0, seg);
+    seg.size = fstatSync(seg.fd).size;
+    // builds its .index/.timeindex and max timestamp (no CRCs: the cleaner wrote every batch itself)
+    const error = seg.recover(seg.size, seg.baseOffset, false, this.roll_.indexIntervalBytes, null);
+    if (error) this.warn(`${stem}.log: cleaned segment: ${error}`);
+    for (const s of old) s.file.release(); // their files go when the last reader lets go (fileClosed)
+    this.startCache = -1;
+    return true;
+  }
+
+  /** Start-up: deletes `.cleaned` files, completes each `.swap`; returns the dir's names afterwards. */
+  private recoverCleanerFiles(names: string[]): string[] {
+    for (const n of names) if (n.endsWith(CLEANED_SUFFIX)) unlinkQuietly(join(this.dir, n));
+    for (const n of names) {
+      const m = /^(\d{20})\.log\.swap$/.exec(n);
+      if (!m) continue;
+      const base = Number(m[1]);
+      const path = join(this.dir, n);
+      // the swap's offset range (its batch headers walked): the old segments whose base falls in it are the ones it replaces
+      const fd = openSync(path, "r");
+      const probe = new Segment(base, path, new SegmentFile(fd), fstatSync(fd).size);
+      const end = probe.nextOffset;
+      probe.file.release();
+      for (const other of names) {
+        const o = /^(\d{20})\.(?:log|index|timeindex)$/.exec(other);
+        if (o && Number(o[1]) >= base && Number(o[1]) < Math.max(end, base + 1)) unlinkQuietly(join(this.dir, other));
+      }
+      renameSync(path, join(this.dir, segmentName(base) + ".log"));
+      this.warn(`${join(this.dir, segmentName(base))}.log: completed the swap of a cleaned segment cut short (offsets ${base} to ${end})`);
+    }
+    return readdirSync(this.dir);
+  }
+  // ---- end of cleaner hook ----
+
   // ---- durability hook (src/storage/durability.ts) ----
   /** The files of the segments appended to since the last flush, each retained (the caller fsyncs and releases them); they count as flushed from now. */
   takeUnflushed(): SegmentFile[] {
@@ -805,6 +881,28 @@ function readFull(seg: Segment, buf: Uint8Array, len: number, position: number):
 function freeName(path: string): string {
   if (!existsSync(path)) return path;
   for (let i = 1; ; i++) if (!existsSync(`${path}.${i}`)) return `${path}.${i}`;
+}
+
+function renameQuietly(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+}
+
+/** fsyncs a directory, so renames in it survive a machine crash. */
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // not every file system lets a directory be fsynced
+  }
 }
 
 function unlinkQuietly(path: string): void {

@@ -378,6 +378,23 @@ export class Partition {
     return n;
   }
 
+  // ---- for the cleaner (cleaner.ts) ----
+  /** Each active producer's last data offset: the cleaner keeps the batch holding it, even emptied, so sequences survive. */
+  lastRecordsOfActiveProducers(): Map<number, number> {
+    return this.producers?.lastDataOffsets() ?? new Map();
+  }
+
+  /**
+   * Swaps a cleaned segment in for the segments at `oldBaseOffsets` (see
+   * PartitionLog.replaceSegments); the producer snapshots at the bases that
+   * no longer start a segment go, as in Kafka's UnifiedLog.replaceSegments.
+   */
+  replaceSegments(oldBaseOffsets: number[], cleanedLogPath: string): boolean {
+    if (!this.log.replaceSegments(oldBaseOffsets, cleanedLogPath)) return false;
+    for (const base of oldBaseOffsets.slice(1)) this.snapshots.delete(base);
+    return true;
+  }
+
   /** fsyncs what was appended, and the snapshots rolls wrote, since the last flush. */
   flush(): void {
     this.log.flush();

@@ -107,6 +107,16 @@ export class ProducerState {
     e.batches.push({ firstSeq: baseSeq, lastSeq: incrementSequence(baseSeq, lastOffsetDelta), baseOffset, lastOffset: baseOffset + lastOffsetDelta, timestamp });
   }
 
+  /** Each producer's last data offset (its newest batch's last offset), for the cleaner to keep that batch (Kafka's lastRecordsOfActiveProducers). */
+  lastDataOffsets(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [pid, e] of this.producers) {
+      const last = e.batches[e.batches.length - 1];
+      if (last) out.set(pid, last.lastOffset);
+    }
+    return out;
+  }
+
   /** The producer's epoch, or undefined when unknown (tests, diagnostics). */
   epochOf(pid: number): number | undefined {
     return this.producers.get(pid)?.epoch;
