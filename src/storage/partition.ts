@@ -142,7 +142,9 @@ export class Partition {
       throw e;
     }
     p.hw = p.log.logEndOffset; // single replica: everything in the log is committed
-    p.startOffset = p.log.logStartOffset;
+    // Kafka's LogLoader: the first segment's base offset (compaction may have emptied the segment's head:
+    // a consumer reading from there gets the first record after it, not OFFSET_OUT_OF_RANGE)
+    p.startOffset = Math.min(p.log.logStartOffset, p.log.segmentBaseOffsets[0] ?? p.log.logStartOffset);
     return p;
   }
 
