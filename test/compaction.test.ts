@@ -309,6 +309,25 @@ describe("compaction", () => {
     ]);
   }, 20_000);
 
+  test("min.compaction.lag.ms holds young segments back; max.compaction.lag.ms cleans a log below the dirty ratio", async () => {
+    const k = await start();
+    const now = Date.now();
+    const [young] = topic(k, "lag-min", { ...COMPACT, "min.compaction.lag.ms": "60000" });
+    for (let i = 0; i < 12; i++) append(young!, [{ key: "same", value: `v${i}` }], { ts: now });
+    const [old] = topic(k, "lag-max", { ...COMPACT, "min.cleanable.dirty.ratio": "0.9", "max.compaction.lag.ms": "60000" });
+    for (let i = 0; i < 30; i++) append(old!, [{ key: `u${i}`, value: "unique" }], { ts: now });
+    // the first clean of lag-max (all of it dirty: ratio 1) leaves it all clean
+    expect((await k.storage.cleaner.cleanNow(now)).map((s) => s.partition)).toEqual(["lag-max-0"]);
+    for (let i = 0; i < 6; i++) append(old!, [{ key: "dup", value: `d${i}` }], { ts: now });
+    // now: lag-min's records are too young, lag-max's dirty share is under 0.9
+    expect(await k.storage.cleaner.cleanNow(now + 1000)).toEqual([]);
+    // a minute on: lag-min is old enough, lag-max's dirty records are past max.compaction.lag.ms
+    const stats = await k.storage.cleaner.cleanNow(now + 61_000);
+    expect(stats.map((s) => s.partition).sort()).toEqual(["lag-max-0", "lag-min-0"]);
+    const dups = recordsOf(await fetchBatches(k, "lag-max")).filter((r) => r.key === "dup");
+    expect(dups.length).toBeLessThan(6);
+  }, 20_000);
+
   for (const [codec, name] of [
     [0, "none"],
     [1, "gzip"],
@@ -390,6 +409,29 @@ describe("compaction", () => {
     const recs = recordsOf(await fetchBatches(k, "big"));
     expect(recs.at(-1)).toEqual({ offset: end, key: "during", value: "x" });
     expect(recs.length).toBeLessThan(300);
+  }, 30_000);
+
+  test("a stop during a round: the round gives up and its .cleaned file is deleted; what was swapped in stays valid", async () => {
+    const k = await start();
+    const [p] = topic(k, "stop", { ...COMPACT, "segment.bytes": "65536" });
+    const value = "v".repeat(1000);
+    for (let i = 0; i < 1200; i++) append(p!, [{ key: `k${i % 50}`, value: `${i}:${value}` }]);
+    const run = k.storage.cleaner.cleanNow();
+    // until the round writes its first cleaned segment (it yields every 256 KiB read)
+    const d = join(k.dir, "stop-0");
+    while (!readdirSync(d).some((f) => f.endsWith(".cleaned"))) await new Promise((r) => setImmediate(r));
+    const dir = k.dir;
+    await stopKeepingDir(k); // waits for the round to give up
+    dirs.push(dir);
+    expect(await run).toEqual([]);
+    expect(readdirSync(join(dir, "stop-0")).filter((f) => /\.(cleaned|swap)$/.test(f))).toEqual([]);
+    const k2 = await start({}, dir);
+    // the groups swapped in before the stop stay cleaned; every key's newest record is there, in offset order
+    const recs = recordsOf(await fetchBatches(k2, "stop"));
+    for (let i = 1; i < recs.length; i++) expect(recs[i]!.offset).toBeGreaterThan(recs[i - 1]!.offset);
+    for (let i = 1150; i < 1200; i++) expect(recs.find((r) => r.offset === i)?.value).toBe(`${i}:${value}`);
+    // the round did not finish: no checkpoint, so the next one starts from the beginning again
+    expect(k2.storage.cleaner.checkpointOf("stop", 0)).toBeUndefined();
   }, 30_000);
 
   test("a crash mid-swap is completed at open: .cleaned deleted, .swap renamed in place of the segments it replaces", async () => {

@@ -413,6 +413,8 @@ export class LogCleaner {
   private stopped = false;
   private readonly now: () => number;
   private readonly checkpointPath: string;
+  /** bytes read since the last turn of the event loop */
+  private sliced = 0;
 
   constructor(private readonly opts: CleanerOptions) {
     this.now = opts.now ?? Date.now;
@@ -592,7 +594,6 @@ export class LogCleaner {
     const map = OffsetMap.sized(settings.dedupeBufferSize, settings.loadFactor, end - start);
     const dirty = overlapping(ltc.segments.slice(0, -1), start, end);
     let full = false;
-    let sliced = 0;
     for (let i = 0; i < dirty.length && !full; i++) {
       check();
       const reader = new BatchReader(dirty[i]!.path, settings.ioBufferSize);
@@ -615,11 +616,7 @@ export class LogCleaner {
             }
           }
           if (!full) map.latestOffset = Math.max(map.latestOffset, lastOffset);
-          if ((sliced += batch.length) >= SLICE_BYTES) {
-            sliced = 0;
-            await turn();
-            check();
-          }
+          await this.slice(batch.length, check);
         }
       } finally {
         reader.close();
@@ -650,7 +647,6 @@ export class LogCleaner {
         written += outLen;
         outLen = 0;
       };
-      let sliced = 0;
       for (const seg of group) {
         check();
         const reader = new BatchReader(seg.path, settings.ioBufferSize);
@@ -666,11 +662,7 @@ export class LogCleaner {
               out.set(kept, outLen);
               outLen += kept.length;
             }
-            if ((sliced += batch.length) >= SLICE_BYTES) {
-              sliced = 0;
-              await turn();
-              check();
-            }
+            await this.slice(batch.length, check);
           }
         } finally {
           reader.close();
@@ -693,6 +685,14 @@ export class LogCleaner {
       }
       throw e;
     }
+  }
+
+  /** Counts bytes read; every SLICE_BYTES, gives the event loop a turn, then checks the round may go on. */
+  private async slice(bytes: number, check: () => void): Promise<void> {
+    if ((this.sliced += bytes) < SLICE_BYTES) return;
+    this.sliced = 0;
+    await turn();
+    check();
   }
 
   /** Writes cleaner-offset-checkpoint: the partitions that have an entry and are still open. */
