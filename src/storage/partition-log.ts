@@ -637,7 +637,8 @@ export class PartitionLog {
   // The cleaner writes `<base>.log.cleaned` (fsynced) from closed segments
   // [base, ...); the swap is crash safe at every step:
   //   1. `.cleaned` -> `.swap`      (from here on, a start-up completes the swap)
-  //   2. the old segments' files -> `.deleted` (removed once no response reads them)
+  //   2. the old segments' files -> `.deleted` (removed as retention's are: after
+  //      file.delete.delay.ms, once no response reads them)
   //   3. `.swap` -> `.log`, its indexes built, the segment takes the old ones' place
   // At open, `.cleaned` files are deleted (a clean cut short) and each `.swap`
   // completed: the segment files in its offset range are deleted, then it is
@@ -675,7 +676,7 @@ export class PartitionLog {
     // builds its .index/.timeindex and max timestamp (no CRCs: the cleaner wrote every batch itself)
     const error = seg.recover(seg.size, seg.baseOffset, false, this.roll_.indexIntervalBytes, null);
     if (error) this.warn(`${stem}.log: cleaned segment: ${error}`);
-    for (const s of old) s.file.release(); // their files go when the last reader lets go (fileClosed)
+    for (const s of old) this.releaseDeleted(s); // their files go after file.delete.delay.ms and the last reader
     this.startCache = -1;
     return true;
   }
