@@ -275,6 +275,26 @@ describe("compaction", () => {
     expect(recordsOf(await fetchBatches(k, "d")).length).toBe(20);
   }, 10_000);
 
+  test("a dedupe buffer too small for the dirty keys: each round cleans as far as the map holds, the next ones go on from there", async () => {
+    // 768 bytes: 32 slots of 24 bytes, filled to 0.9, so 28 keys a round
+    const k = await start({ "log.cleaner.dedupe.buffer.size": "768" });
+    const [p] = topic(k, "small-map");
+    const written: (Rec & { offset: number })[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 100; i++) {
+        const r = { key: `key-${i}`, value: `r${round}-${i}` };
+        written.push({ ...r, offset: append(p!, [r]) });
+      }
+    }
+    const active = p!.log.segmentSummaries().at(-1)!.baseOffset;
+    const stats = await k.storage.cleaner.cleanNow();
+    // one pass, several rounds, each starting where the last one's map ended
+    expect(stats.length).toBeGreaterThan(2);
+    for (let i = 1; i < stats.length; i++) expect(stats[i]!.firstDirtyOffset).toBe(stats[i - 1]!.endOffset);
+    expect(stats.at(-1)!.endOffset).toBe(active);
+    expect(recordsOf(await fetchBatches(k, "small-map"))).toEqual(expectedAfterClean(written, active));
+  }, 20_000);
+
   test("tombstones stay until delete.retention.ms after the clean that first saw them, then go", async () => {
     const k = await start();
     const [p] = topic(k, "t", { ...COMPACT, "delete.retention.ms": "60000" });
