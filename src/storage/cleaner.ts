@@ -39,7 +39,6 @@ import { closeSync, fstatSync, openSync, readSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { log } from "../log.ts";
 import {
-  ATTR_COMPRESSION_MASK,
   ATTR_CONTROL,
   ATTR_TIMESTAMP_TYPE,
   ATTR_TRANSACTIONAL,
@@ -491,6 +490,8 @@ export class LogCleaner {
       // cleanableOffsets: a checkpoint outside the log (retention moved the start, a cut tail) starts over at the log start
       let firstDirty = this.checkpoints.get(key(p.topic, p.index)) ?? p.logStartOffset;
       if (firstDirty < p.logStartOffset || firstDirty > p.logEndOffset) {
+        // as Kafka, not worth a line when retention moves the start of a compact,delete log
+        if (!config.delete || firstDirty > p.logEndOffset) log.warn(`${p.name}: first dirty offset reset to the log start offset ${p.logStartOffset}: the checkpointed ${firstDirty} is outside the log`);
         firstDirty = p.logStartOffset;
         this.checkpoints.set(key(p.topic, p.index), firstDirty);
         forced = true;
@@ -738,9 +739,4 @@ export function groupSegmentsBySize(segs: SegmentSummary[], maxSize: number, fir
 
 function turn(): Promise<void> {
   return new Promise((r) => setImmediate(r));
-}
-
-/** Whether a batch's records are compressed (tests). */
-export function batchCodec(batch: Uint8Array): number {
-  return int16At(batch, OFF_ATTRIBUTES) & ATTR_COMPRESSION_MASK;
 }
