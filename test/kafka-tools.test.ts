@@ -438,6 +438,9 @@ suite("Apache Kafka's tools and Apache Kafka itself on a log dir ./kafka wrote",
       // index entries exist: the first segment's .index is not empty
       expect(readFileSync(filesIn(d, ".index")[0]!).length).toBeGreaterThan(0);
     }
+    // what Kafka's LogManager looks for on its next start: the clean-shutdown marker and the offset checkpoints
+    expect(JSON.parse(readFileSync(join(dir, ".kafka_cleanshutdown"), "utf8"))).toEqual({ version: 0, brokerEpoch: -1 });
+    for (const f of ["recovery-point-offset-checkpoint", "log-start-offset-checkpoint", "replication-offset-checkpoint"]) expect(readFileSync(join(dir, f), "utf8")).toMatch(/^0\n\d+\n/);
   }, 30_000);
 
   test("DumpLogSegments --deep-iteration reads every record of every segment as produced", async () => {

@@ -235,9 +235,13 @@ export class PartitionLog {
       const trusted = last ? clean : bases[i + 1]! <= recoveryPoint;
       const fileSize = seg.size;
       let error: string | null = null;
-      lastTrusted = trusted && seg.loadIndexes() && (!last || seg.tailIsWhole());
+      lastTrusted = trusted && seg.loadIndexes(!last);
+      if (lastTrusted && last) {
+        seg.activate(this.roll_.indexMaxBytes);
+        lastTrusted = seg.adoptTail();
+      }
       if (lastTrusted) {
-        if (onBatch !== null && (last || bases[i + 1]! > replayFrom)) seg.replay(Math.max(replayFrom, base), onBatch);
+        if (onBatch !== null && (last ? replayFrom < seg.nextOffset : bases[i + 1]! > replayFrom)) seg.replay(Math.max(replayFrom, base), onBatch);
       } else {
         if (trusted) rebuilt++;
         else if (seg.size > 0) recovered++;
@@ -269,8 +273,7 @@ export class PartitionLog {
       lastTrusted = false;
     }
     const active = this.lastSegment;
-    active.activate(this.roll_.indexMaxBytes);
-    if (lastTrusted) active.adoptIndexes();
+    if (!lastTrusted) active.activate(this.roll_.indexMaxBytes);
     this.nextOffset = active.nextOffset;
     this.recoveryPoint = clean ? this.nextOffset : Math.min(recoveryPoint, this.nextOffset);
     if (recovered + rebuilt > 0 && !all) {

@@ -22,7 +22,7 @@
 // reads its own segment's bytes (the kernel keeps an unlinked file's data while
 // it is open), and never another file's through a reused descriptor number.
 
-import { closeSync, constants as fsConstants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants as fsConstants, ftruncateSync, openSync, readSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { RecordsSource } from "../protocol/writer.ts";
 import {
@@ -754,42 +754,37 @@ export class Segment {
     this.next = last + 1;
   }
 
-  /** The active segment after its trusted indexes are loaded: next offset and the latest batches from a short scan (into the ring). */
-  adoptIndexes(): void {
-    this.bytesSinceLastIndexEntry = 0;
-    if (this.ring === null) return;
+  /**
+   * The active segment of a trusted log, after loadIndexes(false) and
+   * activate(): the batches from the last index entry on are read into the
+   * ring (next offset, max timestamp). False, so the caller recovers the
+   * segment, unless they end exactly at the file's end, the first one is the
+   * entry's batch and the last one's CRC matches: a clean start trusts the
+   * rest, as Kafka does, but never appends after a torn or damaged tail.
+   */
+  adoptTail(): boolean {
     const r = new HeaderReader(this.fd, this.size);
     const b = this.pos;
+    const from = this.offsetIndex.lastPosition;
     let next = this.baseOffset;
-    for (let at = this.offsetIndex.lastPosition; r.at(at, b); at += b.size) {
+    let at = from;
+    let lastAt = -1;
+    let lastSize = 0;
+    this.bytesSinceLastIndexEntry = 0;
+    for (; r.at(at, b); at += b.size) {
+      if (at === from && this.offsetIndex.entries > 0 && b.lastOffset !== this.offsetIndex.lastOffset) return false;
       next = b.lastOffset + 1;
-      this.ring.push(b.baseOffset, b.lastOffset, b.position, b.size, b.maxTimestamp);
+      this.ring?.push(b.baseOffset, b.lastOffset, b.position, b.size, b.maxTimestamp);
       if (b.maxTimestamp > this.maxTimestamp) {
         this.maxTimestamp = b.maxTimestamp;
         this.offsetOfMaxTimestamp = b.lastOffset;
       }
-      if (at > this.offsetIndex.lastPosition || this.offsetIndex.entries === 0) this.bytesSinceLastIndexEntry += b.size;
-    }
-    this.next = next;
-  }
-
-  /**
-   * A trusted segment's tail checks out: the batches from the last index
-   * entry on end exactly at the file's end, and the last one's CRC matches
-   * (a clean start trusts the rest, as Kafka does, but never appends after a
-   * torn or damaged tail).
-   */
-  tailIsWhole(): boolean {
-    const r = new HeaderReader(this.fd, this.size);
-    const b = this.pos;
-    let at = this.offsetIndex.lastPosition;
-    let lastAt = -1;
-    let lastSize = 0;
-    for (; r.at(at, b); at += b.size) {
+      if (at > from || this.offsetIndex.entries === 0) this.bytesSinceLastIndexEntry += b.size;
       lastAt = at;
       lastSize = b.size;
     }
     if (at !== this.size) return false;
+    this.next = next;
     if (lastAt < 0) return true;
     const batch = new Uint8Array(lastSize);
     if (readFully(this.fd, batch, lastSize, lastAt) !== lastSize) return false;
@@ -975,22 +970,22 @@ export class Segment {
    * the recovery point). False when they are missing or damaged (the caller
    * recovers the segment, rebuilding them).
    */
-  loadIndexes(): boolean {
+  loadIndexes(checkLastEntry = true): boolean {
     let is: number;
     let ts: number;
     try {
-      is = statSize(this.offsetIndex.path);
-      ts = statSize(this.timeIndex.path);
+      is = statSync(this.offsetIndex.path).size;
+      ts = statSync(this.timeIndex.path).size;
     } catch {
       return false;
     }
     try {
       if (!this.offsetIndex.load(is, this.size) || !this.timeIndex.load(ts)) return false;
       if (this.size === 0) return this.offsetIndex.entries === 0;
-      // the last entry must name a batch that ends at the offset it says
+      // the last entry must name a batch that ends at the offset it says (adoptTail checks it for the active segment)
       const b = this.pos;
-      if (!new HeaderReader(this.fd, this.size).at(this.offsetIndex.lastPosition, b)) return false;
-      if (this.offsetIndex.entries > 0 && b.lastOffset !== this.offsetIndex.lastOffset) return false;
+      if (checkLastEntry && !new HeaderReader(this.fd, this.size).at(this.offsetIndex.lastPosition, b)) return false;
+      if (checkLastEntry && this.offsetIndex.entries > 0 && b.lastOffset !== this.offsetIndex.lastOffset) return false;
       if (this.timeIndex.entries > 0 && this.timeIndex.lastOffset < this.baseOffset) return false;
       // the time index's last entry is the segment's max (written when it closed)
       this.maxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastTimestamp : -1;
@@ -1006,15 +1001,6 @@ export class Segment {
   /** The descriptors to fsync with the log's: both index files. */
   indexFds(): number[] {
     return [this.offsetIndex.syncDescriptor(), this.timeIndex.syncDescriptor()];
-  }
-}
-
-function statSize(path: string): number {
-  const fd = openSync(path, "r");
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
   }
 }
 
