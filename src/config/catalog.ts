@@ -168,6 +168,14 @@ const KEYS: readonly ConfigKey[] = [
   broker("log.cleaner.dedupe.buffer.size", "long", "134217728", "Memory of the cleaner's key -> offset map (24 bytes a key).", { ...CW, applied: true }),
   broker("log.cleaner.io.buffer.size", "int", "524288", "The cleaner's read and write buffers.", { min: 0, ...CW, applied: true }),
   broker("log.cleaner.io.buffer.load.factor", "double", "0.9", "How full the cleaner's key -> offset map may get.", { ...CW, applied: true }),
+  broker("metadata.log.max.record.bytes.between.snapshots", "long", "20971520", "Metadata log bytes appended before a new snapshot is written.", { min: 1, applied: true }),
+  broker("metadata.log.max.snapshot.interval.ms", "long", "3600000", "Longest time before new metadata records get a snapshot; 0 disables time-based snapshots.", { min: 0, applied: true }),
+  broker("metadata.max.retention.bytes", "long", "104857600", "Metadata log and snapshot bytes kept before old snapshots and segments go; -1 is unlimited.", { applied: true }),
+  broker("metadata.max.retention.ms", "long", "604800000", "Age of a metadata snapshot before it and the segments it covers go (the latest stays); -1 keeps all.", { applied: true }),
+  broker("metadata.log.segment.bytes", "int", "1073741824", "Segment size of the metadata log.", { min: 8388608, applied: true }),
+  broker("internal.metadata.log.segment.bytes", "int", null, "Segment size of the metadata log, overriding metadata.log.segment.bytes without its minimum (internal in Kafka, for tests).", { internal: true, applied: true }),
+  broker("internal.metadata.delete.delay.millis", "long", "60000", "Delay before deleted metadata log segments and snapshots are removed (internal in Kafka).", { internal: true, applied: true }),
+  broker("metadata.log.segment.ms", "long", "604800000", "Time before a new metadata log segment is rolled.", { applied: true }),
   broker("log.level", "string", "info", "Our log threshold (not a Kafka key).", { validValues: ["debug", "info", "warn", "error"], ignoreCase: true, applied: true, kafka: false }),
 
   // --- broker: declared for the coming issues, not acted on yet

@@ -73,6 +73,8 @@ export class MetadataImage {
   nextProducerId = 0;
   /** bumped by every applied ConfigRecord, so config lookups can cache */
   configVersion = 0;
+  /** what PartitionRecords carry beyond PartitionInfo, kept for snapshots: each replica's log dir (v1+), the leader recovery state */
+  readonly partitionExtras = new WeakMap<PartitionInfo, { directories: readonly Uint8Array[]; leaderRecoveryState: number }>();
 
   private pending: DecodedRecord[] | null = null;
   /** what applied records changed since the last takeChanges() */
@@ -143,7 +145,7 @@ export class MetadataImage {
         const id = r.partitionId;
         if (!t) return `PartitionRecord for unknown topic id ${uuidHex(r.topicId)}`;
         if (id < 0 || id > MAX_PARTITION_ID) return `PartitionRecord with partition id ${id}`;
-        t.partitions[id] = {
+        const info: PartitionInfo = {
           partition: id,
           leader: r.leader,
           leaderEpoch: r.leaderEpoch,
@@ -151,6 +153,8 @@ export class MetadataImage {
           replicas: r.replicas,
           isr: r.isr,
         };
+        t.partitions[id] = info;
+        this.partitionExtras.set(info, { directories: r.directories, leaderRecoveryState: r.leaderRecoveryState });
         if (!this.created.has(t)) {
           const last = this.changes[this.changes.length - 1];
           if (last?.type === "partitionsAdded" && last.topic === t) (last.partitions as number[]).push(id);
@@ -173,6 +177,11 @@ export class MetadataImage {
         // never a real change here (only ELR, which we do not model, empties the ISR).
         if (r.isr !== null && r.isr.length > 0) p.isr = r.isr;
         if (r.replicas !== null && r.replicas.length > 0) p.replicas = r.replicas;
+        const extras = this.partitionExtras.get(p);
+        if (extras) {
+          if (r.directories !== null && r.directories.length > 0) extras.directories = r.directories;
+          if (r.leaderRecoveryState !== -1) extras.leaderRecoveryState = r.leaderRecoveryState;
+        }
         p.partitionEpoch++;
         return null;
       }

@@ -8,6 +8,16 @@
 //   ZkMigrationState(NONE), EndTransaction
 // or, when <logdir>/bootstrap.checkpoint exists (written by Kafka's own
 // `kafka-storage format`), its records wrapped the same way.
+//
+// Snapshots, as Kafka's controller (SnapshotGenerator): after an append, when
+// metadata.log.max.record.bytes.between.snapshots have been appended (or
+// replayed at start-up) since the last snapshot, or when
+// metadata.log.max.snapshot.interval.ms has passed since it and there are new
+// records (a timer notices that too), the image is written as a snapshot at
+// the log end (snapshot.ts); then old snapshots and the segments below the
+// next one go per metadata.max.retention.bytes / .ms (log.ts, as
+// KafkaMetadataLog.maybeClean). A restart replays the latest snapshot and the
+// log after it.
 
 import { log as logger } from "../log.ts";
 import { existsSync, mkdirSync } from "node:fs";
@@ -18,7 +28,8 @@ import { isAppliedRecordType, MetadataImage, type TopicInfo } from "./image.ts";
 import { MetadataEvents } from "./events.ts";
 import { decodeMetadataRecord, encodeMetadataRecord, MetadataLog, readCheckpointValues } from "./log.ts";
 import { ensureQuorumState, readMetaProperties, readPartitionMetadata, writeMetaProperties, writePartitionMetadata, type MetaProperties } from "./properties.ts";
-import { checkValue, ConfigResourceType, TOPIC_CONFIGS } from "../config/catalog.ts";
+import { BROKER_CONFIGS, checkValue, ConfigResourceType, TOPIC_CONFIGS } from "../config/catalog.ts";
+import { imageRecords } from "./snapshot.ts";
 import { ConfigResolver, type TopicConfig } from "../config/resolve.ts";
 import {
   AbortTransactionRecord,
@@ -112,6 +123,69 @@ export class MetadataStore {
     brokerConfig: ReadonlyMap<string, string>,
   ) {
     this.configs = new ConfigResolver(brokerConfig, image);
+    const n = (key: string) => this.configs.broker(BROKER_CONFIGS.get(key)!).value as number;
+    this.snapshotPolicy = {
+      maxBytes: n("metadata.log.max.record.bytes.between.snapshots"),
+      intervalMs: n("metadata.log.max.snapshot.interval.ms"),
+      retentionBytes: n("metadata.max.retention.bytes"),
+      retentionMs: n("metadata.max.retention.ms"),
+    };
+  }
+
+  /** the snapshot keys (read-only in Kafka: read once) */
+  private readonly snapshotPolicy: { maxBytes: number; intervalMs: number; retentionBytes: number; retentionMs: number };
+  private snapshotTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
+  /** set at the end of open(): the bootstrap and abort appends of opening take no snapshot */
+  private opened = false;
+
+  /** Kafka's SnapshotGenerator.publishLogDelta: a snapshot once enough bytes, or enough time with new records, went by. */
+  private maybeSnapshot(nowMs = Date.now()): void {
+    const p = this.snapshotPolicy;
+    const bytes = this.log.bytesSinceSnapshot;
+    if (!this.opened || bytes === 0) return;
+    if (bytes >= p.maxBytes) this.snapshot(`${bytes} bytes were appended since the last snapshot (metadata.log.max.record.bytes.between.snapshots ${p.maxBytes})`);
+    else if (p.intervalMs > 0 && nowMs - this.log.lastSnapshotMs >= p.intervalMs) this.snapshot(`${nowMs - this.log.lastSnapshotMs} ms passed since the last snapshot (metadata.log.max.snapshot.interval.ms ${p.intervalMs})`);
+  }
+
+  /**
+   * Writes the image as a snapshot at the log end, then cleans old snapshots
+   * and segments. A failure is one warning (the log itself is whole); the
+   * next append tries again. Returns the snapshot's path, or null.
+   */
+  snapshot(reason = "asked"): string | null {
+    if (this.image.inTransaction) return null;
+    let path: string | null = null;
+    try {
+      const snap = this.log.writeSnapshot(imageRecords(this.image, this.directoryId));
+      if (snap) {
+        path = snap.path;
+        logger.info(`metadata snapshot ${snap.path} written (end offset ${snap.endOffset}, epoch ${snap.epoch}, ${snap.size} bytes): ${reason}`);
+      }
+      this.log.clean(Date.now(), this.snapshotPolicy.retentionBytes, this.snapshotPolicy.retentionMs);
+    } catch (e) {
+      logger.warn(`metadata snapshot not written: ${(e as Error).message}`);
+    }
+    this.armSnapshotTimer();
+    return path;
+  }
+
+  /** Wakes up when metadata.log.max.snapshot.interval.ms will have passed since the last snapshot (nothing new then: the next append snapshots). */
+  private armSnapshotTimer(): void {
+    if (this.snapshotTimer !== null) clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = null;
+    const interval = this.snapshotPolicy.intervalMs;
+    if (this.closed || !(interval > 0)) return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = null;
+      this.maybeSnapshot();
+    }, Math.max(0, this.log.lastSnapshotMs + interval - Date.now()));
+    this.snapshotTimer.unref?.();
+  }
+
+  /** The metadata log's snapshot files and segments (tests, diagnostics). */
+  get metadataLog(): MetadataLog {
+    return this.log;
   }
 
   get clusterId(): string {
@@ -143,6 +217,10 @@ export class MetadataStore {
     image.clusterId = meta.clusterId;
     image.nodeId = nodeId;
     const metaDir = join(logDir, METADATA_DIR);
+    const staticNumber = (key: string) => {
+      const text = opts.brokerConfig?.get(key) ?? BROKER_CONFIGS.get(key)!.default;
+      return text === null ? null : Number(text);
+    };
     const log = MetadataLog.open(
       metaDir,
       (offset, rec) => {
@@ -152,6 +230,12 @@ export class MetadataStore {
       },
       isAppliedRecordType,
       warn,
+      {
+        // as Kafka 4.4's MetadataLogConfig: the internal key (tests) wins over the public one and its 8 MiB minimum
+        segmentBytes: staticNumber("internal.metadata.log.segment.bytes") ?? staticNumber("metadata.log.segment.bytes")!,
+        segmentMs: staticNumber("metadata.log.segment.ms")!,
+        fileDeleteDelayMs: staticNumber("internal.metadata.delete.delay.millis")!,
+      },
     );
     if (readPartitionMetadata(metaDir) === null) writePartitionMetadata(metaDir, METADATA_TOPIC_ID);
     // this node leads the metadata log at the epoch its batches carry: Kafka adopting the dir starts from there
@@ -171,6 +255,10 @@ export class MetadataStore {
     }
     // what was loaded is the starting image, not a change
     image.takeChanges();
+    // what was replayed after the latest snapshot counts, as in Kafka's loader
+    store.opened = true;
+    store.maybeSnapshot();
+    store.armSnapshotTimer();
     return store;
   }
 
@@ -199,6 +287,7 @@ export class MetadataStore {
       if (w) logger.warn(`metadata record at offset ${base + i}: ${w}`);
     });
     this.events.publish(this.image.takeChanges());
+    this.maybeSnapshot();
   }
 
   /**
@@ -340,6 +429,9 @@ export class MetadataStore {
   }
 
   close(): void {
+    this.closed = true;
+    if (this.snapshotTimer !== null) clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = null;
     this.log.close();
   }
 }
