@@ -272,6 +272,39 @@ describe("retention in the broker", () => {
     expect(readdirSync(join(again.dir, "slow-0")).filter((n) => n.endsWith(".deleted"))).toEqual([]);
   });
 
+  test("broker keys: log.retention.minutes over log.retention.hours, log.retention.ms over both (-1: unlimited)", async () => {
+    let b = await start({ "log.retention.minutes": "30", "log.retention.hours": "1000" });
+    let c = await b.connect();
+    await createTopic(c, "bk", 1, { "segment.bytes": "100" });
+    const old = Date.now() - HOUR;
+    await produceAt(c, "bk", ["old"], old);
+    await produceAt(c, "bk", ["new"], Date.now());
+    // 30 minutes wins over 1000 hours: the hour-old segment goes
+    await until("the hour-old segment to go", () => part(b, "bk").logStartOffset === 1);
+    await b.close(true);
+    brokers.pop();
+    // log.retention.ms -1 wins over the minutes: nothing goes, however old
+    b = await start({ "log.retention.ms": "-1", "log.retention.minutes": "1" }, b.dir);
+    c = await b.connect();
+    await produceAt(c, "bk", ["older"], old - HOUR);
+    await produceAt(c, "bk", ["newer"], Date.now());
+    expect(b.broker.storage.runRetention(Date.now() + 1000 * HOUR)).toBe(0);
+    expect(part(b, "bk").logStartOffset).toBe(1);
+  });
+
+  test("segments wholly below a log start offset restored from log-start-offset-checkpoint go in the next round", async () => {
+    const b = await start();
+    const c = await b.connect();
+    await createTopic(c, "lso", 1, { "segment.bytes": "100" });
+    for (let i = 0; i < 4; i++) await produceAt(c, "lso", [`v${i}`], Date.now());
+    expect(files(b, "lso", ".log")).toHaveLength(4);
+    // what a start-up does with a checkpointed start (it deletes nothing itself)
+    part(b, "lso").restoreLogStartOffset(2);
+    await until("the segments below offset 2 to go", () => files(b, "lso", ".log").length === 2);
+    expect(files(b, "lso", ".log")).toEqual(["00000000000000000002.log", "00000000000000000003.log"]);
+    expect(await earliest(c, "lso")).toBe(2);
+  });
+
   test("compact-only topics are left alone; compact,delete topics get retention", async () => {
     const b = await start();
     const c = await b.connect();
