@@ -1,7 +1,8 @@
 // Bad input on one connection: the requests before a bad frame are answered
 // before the connection ends; a client sending thousands of bad frames writes
 // a bounded number of log lines; lengths and counts that lie are refused
-// without allocating; abandoned long polls leave the partition's waiters at once.
+// without allocating; abandoned long polls leave the partition's waiters at once;
+// at the file-descriptor limit the executable holds off accepting, quietly.
 
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { decode, encode } from "../src/protocol/codec.ts";
@@ -12,7 +13,10 @@ import { validateBatches } from "../src/records/batch.ts";
 import { Connection } from "../src/net/connection.ts";
 import { buildConfig } from "../src/config.ts";
 import { Broker } from "../src/broker.ts";
-import { removeDir, requestFrame, startInProcess, tempDir, WireClient, type InProcessBroker } from "./helpers.ts";
+import { ApiVersionsRequest, ApiVersionsResponse } from "../src/protocol/messages/api-versions.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { removeDir, requestFrame, startInProcess, startKafka, tempDir, WireClient, type InProcessBroker } from "./helpers.ts";
+import { call, createTopic, fetchAll, produce } from "./wire-calls.ts";
 
 let kafka: InProcessBroker;
 beforeEach(async () => {
@@ -285,3 +289,83 @@ test("socket.output.buffer.max.bytes bounds unsent output over all connections; 
     await k.close();
   }
 });
+
+/** CPU time (user + system) the process has used, in clock ticks, from /proc/<pid>/stat. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from 3 on; the name may hold spaces
+  return Number(f[11]) + Number(f[12]); // utime, stime (fields 14, 15)
+}
+
+/** Resolves once `cond` holds, or false after `ms` (the broker's output is read as it comes). */
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const t = Date.now();
+  while (!cond() && Date.now() - t < ms) await Bun.sleep(20);
+  return cond();
+}
+
+test.skipIf(!existsSync("/proc/self/fd"))("at the file-descriptor limit ./kafka logs one line, holds off accepting without spinning, serves its connections, and accepts again once they close", async () => {
+  const dir = tempDir();
+  const k = await startKafka(dir, [], 10000, { fileLimit: 128 });
+  const held: WireClient[] = [];
+  try {
+    const first = await WireClient.connect(k.port);
+    await createTopic(first, "fd", 1);
+    // many more connections than descriptors: each accepted one holds one open
+    let refused = 0;
+    for (let i = 0; i < 250 && refused < 20; i++) {
+      try {
+        held.push(await WireClient.connect(k.port));
+      } catch {
+        refused++;
+      }
+    }
+    const limitLine = /file descriptors open \(RLIMIT_NOFILE\): not accepting connections/;
+    expect(await until(() => limitLine.test(k.output()), 5000)).toBe(true);
+    // held off, with clients still knocking: the process stays near idle (before the fix accept() failed in a loop at full CPU)
+    const hz = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
+    const cpu0 = cpuTicks(k.proc.pid);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 2000) {
+      try {
+        held.push(await WireClient.connect(k.port));
+      } catch {
+        refused++;
+      }
+      await Bun.sleep(50);
+    }
+    const used = (cpuTicks(k.proc.pid) - cpu0) / hz;
+    expect(used).toBeLessThan(0.6); // seconds of CPU in a 2 s window; a spinning accept loop uses about 2
+    expect(refused).toBeGreaterThan(0);
+    expect(k.output().split("\n").filter((l) => limitLine.test(l)).length).toBe(1);
+    // connections accepted before the limit are served: ApiVersions, a produce, a fetch of it
+    const av = await call(first, ApiVersionsRequest, ApiVersionsResponse, 3, { clientSoftwareName: "fd", clientSoftwareVersion: "1" });
+    expect(av.errorCode).toBe(0);
+    const p = await produce(first, "fd", 0, ["a", "b"], 1);
+    expect(p.errorCode).toBe(0);
+    const alive = held.filter((c) => !c.closed);
+    expect(alive.length).toBeGreaterThan(50);
+    const other = alive[alive.length - 1]!;
+    const p2 = await produce(other, "fd", 0, ["c"], 1);
+    expect(p2.errorCode).toBe(0);
+    expect((await fetchAll(other, "fd", 0)).records).toEqual([
+      [0, "a"],
+      [1, "b"],
+      [2, "c"],
+    ]);
+    // the connections close: the broker listens again and a new client is served
+    for (const c of held) c.close();
+    expect(await until(() => /file descriptors open: accepting connections again/.test(k.output()), 10000)).toBe(true);
+    const late = await WireClient.connect(k.port);
+    const av2 = await call(late, ApiVersionsRequest, ApiVersionsResponse, 3, { clientSoftwareName: "fd", clientSoftwareVersion: "1" });
+    expect(av2.errorCode).toBe(0);
+    expect((await fetchAll(late, "fd", 0)).records.length).toBe(3);
+    late.close();
+    first.close();
+    expect(await k.stop()).toBe(0);
+  } finally {
+    for (const c of held) c.close();
+    k.proc.kill("SIGKILL");
+    removeDir(dir);
+  }
+}, 30_000);

@@ -182,10 +182,15 @@ export async function runCli(args: string[]): Promise<{ code: number; stdout: st
   return { code, stdout, stderr };
 }
 
-/** Starts ./kafka on 127.0.0.1 with a free port; resolves once it printed its listening line. */
-export async function startKafka(dir: string, extra: string[] = [], timeoutMs = 10000): Promise<RunningKafka> {
+/**
+ * Starts ./kafka on 127.0.0.1 with a free port; resolves once it printed its listening line.
+ * `fileLimit` starts it under `ulimit -n` (through sh, which execs it: proc.pid is the broker's).
+ */
+export async function startKafka(dir: string, extra: string[] = [], timeoutMs = 10000, opts: { fileLimit?: number } = {}): Promise<RunningKafka> {
   if (!existsSync(KAFKA_BIN)) throw new Error(`${KAFKA_BIN} missing: run npm run build`);
-  const proc = Bun.spawn([KAFKA_BIN, "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", `log.dirs=${dir}`, ...extra], {
+  const args = [KAFKA_BIN, "--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", `log.dirs=${dir}`, ...extra];
+  const cmd = opts.fileLimit === undefined ? args : ["sh", "-c", `ulimit -n ${opts.fileLimit} && exec "$0" "$@"`, ...args];
+  const proc = Bun.spawn(cmd, {
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",

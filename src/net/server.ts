@@ -1,6 +1,8 @@
 // The TCP listeners: one Bun.listen per entry of `listeners`, a Connection per
 // socket. Each connection knows the listener it came in on (name, security
-// protocol), which its session hands to handlers.
+// protocol), which its session hands to handlers. Near the file-descriptor
+// limit the listening sockets are closed and reopened on the same ports
+// (fd-limit.ts says why).
 
 import type { TCPSocketListener } from "bun";
 import { log, clientLog } from "../log.ts";
@@ -9,6 +11,7 @@ import { brokerValue } from "../config.ts";
 import type { Broker } from "../broker.ts";
 import type { Listener } from "../config.ts";
 import type { Service } from "../service.ts";
+import { FdLimit } from "./fd-limit.ts";
 
 /** Whatever goes wrong on one connection ends that connection, never the broker. */
 function guard(conn: Connection, what: string, fn: () => void): void {
@@ -71,6 +74,9 @@ export class ConnectionLimits {
 /** One listener's socket. */
 class Server {
   private listener: TCPSocketListener<Connection> | null = null;
+  /** the bound port and host, kept while held off at the fd limit */
+  private bound: { port: number; hostname: string } | null = null;
+  fds: FdLimit | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -80,25 +86,27 @@ class Server {
   ) {}
 
   get port(): number | undefined {
-    return this.listener?.port;
+    return this.bound?.port;
   }
 
   get hostname(): string | undefined {
-    return this.listener?.hostname;
+    return this.bound?.hostname;
   }
 
-  /** Throws ListenError (one line) when the port cannot be bound. */
+  /** Throws ListenError (one line) when the port cannot be bound; again after a pause, the port first bound. */
   listen(): void {
     const { broker, connections, config, limits } = this;
     const host = config.host === "" ? "0.0.0.0" : config.host;
     const info = { name: config.name, securityProtocol: config.securityProtocol };
+    const server = this;
     try {
       this.listener = Bun.listen<Connection>({
         hostname: host,
-        port: config.port,
+        port: this.bound?.port ?? config.port,
         socket: {
           binaryType: "uint8array",
           open(socket) {
+            server.fds?.opened();
             const ip = socket.remoteAddress;
             const refused = limits.acquire(ip);
             if (refused !== null) {
@@ -119,6 +127,7 @@ class Server {
             if (socket.data) guard(socket.data, "write", () => socket.data.onDrain());
           },
           close(socket) {
+            server.fds?.closed();
             const conn = socket.data;
             if (!conn) return;
             socket.data = undefined as unknown as Connection;
@@ -134,17 +143,39 @@ class Server {
       });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new ListenError(`cannot listen on ${config.name}://${host}:${config.port}: ${err.code === "EADDRINUSE" ? "address already in use" : err.message}`);
+      throw new ListenError(`cannot listen on ${config.name}://${host}:${this.bound?.port ?? config.port}: ${err.code === "EADDRINUSE" ? "address already in use" : err.message}`);
+    }
+    this.bound = { port: this.listener.port, hostname: this.listener.hostname };
+  }
+
+  /** listeners closed by stopAccepting, whose connections close() still ends */
+  private retired: TCPSocketListener<Connection>[] = [];
+
+  /** Closes the listening socket; its connections stay. */
+  stopAccepting(): void {
+    if (this.listener === null) return;
+    this.listener.stop(false);
+    this.retired.push(this.listener);
+    if (this.retired.length > 64) this.retired.shift(); // bounded; Listeners.stop ends every connection itself too
+    this.listener = null;
+  }
+
+  /** Listens again after stopAccepting (fd limit); false, with one line, when the port cannot be had now. */
+  resume(): boolean {
+    if (this.listener !== null) return true;
+    try {
+      this.listen();
+      return true;
+    } catch (e) {
+      log.warn(`${(e as Error).message}; trying again`);
+      return false;
     }
   }
 
-  stopAccepting(): void {
-    this.listener?.stop(false);
-  }
-
   close(): void {
-    this.listener?.stop(true);
-    this.listener = null;
+    this.stopAccepting();
+    for (const l of this.retired) l.stop(true);
+    this.retired = [];
   }
 }
 
@@ -157,6 +188,7 @@ export class Listeners implements Service {
   private readonly servers: Server[];
   private readonly idleMs: number;
   private idleTimer: ReturnType<typeof setInterval> | null = null;
+  private fds: FdLimit | null = null;
 
   constructor(broker: Broker, listeners: readonly Listener[]) {
     const limits = new ConnectionLimits(broker.config.raw);
@@ -167,6 +199,15 @@ export class Listeners implements Service {
 
   start(): void {
     for (const s of this.servers) s.listen();
+    this.fds = FdLimit.create({
+      pause: () => {
+        for (const s of this.servers) s.stopAccepting();
+      },
+      resume: () => this.servers.every((s) => s.resume()),
+      connections: () => this.connections.size,
+    });
+    for (const s of this.servers) s.fds = this.fds;
+    this.fds?.start();
     // connections.max.idle.ms (-1: never): swept a few times per idle period, as Kafka's Selector checks on each poll
     if (this.idleMs > 0) {
       this.idleTimer = setInterval(() => {
@@ -180,6 +221,7 @@ export class Listeners implements Service {
   /** Stops accepting, lets in-flight requests and unsent responses finish (bounded), then closes every connection. */
   async stop(): Promise<void> {
     if (this.idleTimer !== null) clearInterval(this.idleTimer);
+    this.fds?.stop();
     for (const s of this.servers) s.stopAccepting();
     const deadline = Date.now() + DRAIN_MS;
     // bounded by the deadline; connections become idle as their responses go out
