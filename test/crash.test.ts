@@ -10,7 +10,7 @@
 // acknowledgement waits for the fsync.
 
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { KAFKA_BIN, removeDir, type RunningKafka, startKafka, tempDir, WireClient } from "./helpers.ts";
 import { createTopic, fetchAll, sendProduce } from "./wire-calls.ts";
 
@@ -115,10 +115,13 @@ async function verify(k: RunningKafka, acked: Acked, label: string): Promise<num
   try {
     for (let p = 0; p < PARTITIONS; p++) {
       const got = await fetchAll(client, TOPIC, p);
-      expect(got.errorCode).toBe(0);
       const offsets = got.records.map(([o]) => o);
-      expect(offsets).toEqual(offsets.map((_, i) => i));
-      expect(got.highWatermark).toBe(offsets.length);
+      // what was fetched, the partition's files and the broker's output, to see why
+      if (got.errorCode !== 0 || got.highWatermark !== offsets.length || offsets.some((o, i) => o !== i)) {
+        const pd = `${k.dir}/${TOPIC}-${p}`;
+        const files = readdirSync(pd).map((f) => `${f} ${statSync(`${pd}/${f}`).size}`).join(", ");
+        throw new Error(`${label}: ${TOPIC}-${p}: error ${got.errorCode}, ${offsets.length} records fetched (first ${offsets[0]}, last ${offsets.at(-1)}), high watermark ${got.highWatermark}; files: ${files}\n--- broker output ---\n${k.output().slice(-6000)}`);
+      }
       const byOffset = new Map(got.records);
       const missing: string[] = [];
       for (const [o, v] of acked[p]!) if (byOffset.get(o) !== v) missing.push(`${o}=${v} (found ${byOffset.get(o)})`);

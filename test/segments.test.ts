@@ -153,6 +153,41 @@ describe("index entries", () => {
   });
 });
 
+describe("reads that stop at a byte limit", () => {
+  // A fetch's limit (1 MiB of response, or the client's) ends the records at
+  // the last whole batch that fits. Found by the crash test: a limit inside
+  // the batch at an index entry returned nothing at all (a consumer stuck
+  // for ever), since the scan started at the entry and gave back `from`.
+  for (const interval of [0, 150, 4096]) {
+    test(`index.interval.bytes ${interval}: every limit at, before and after each batch boundary, from several starts, active and reopened (clean and unclean)`, () => {
+      let l = open({ indexIntervalBytes: interval, segmentBytes: 1 << 30 });
+      const w = fill(l, 300);
+      const sizes = w.map((b, i) => batch(i, b.count).buf.length);
+      const starts = [0, 1, 7, 150, 230, 299];
+      const check = (label: string) => {
+        for (const s of starts) {
+          const ends: number[] = [];
+          for (let i = s, e = 0; i < sizes.length; i++) ends.push((e += sizes[i]!));
+          for (const end of ends)
+            for (const limit of [end - 1, end, end + 1]) {
+              const r = l.read(w[s]!.base, limit, true);
+              const got = r.reduce((n, x) => n + x.size, 0);
+              releaseAll(r);
+              // the whole batches that fit, at least the first
+              const want = Math.max(ends[0]!, ...ends.filter((e) => e <= limit));
+              if (got !== want) throw new Error(`${label}: read from batch ${s} with limit ${limit}: ${got} bytes, want ${want}`);
+            }
+        }
+      };
+      check("active");
+      l = reopen(l, { indexIntervalBytes: interval, segmentBytes: 1 << 30 });
+      check("after a clean reopen");
+      l = reopen(l, { indexIntervalBytes: interval, segmentBytes: 1 << 30, cleanShutdown: false });
+      check("after an unclean reopen (indexes rebuilt, no recent batches held)");
+    });
+  }
+});
+
 describe("rolling", () => {
   test("segment.bytes: every segment boundary looked up from both sides, before and after a reopen", () => {
     const one = batch(0, 1).buf.length;

@@ -694,8 +694,10 @@ export class Segment {
     }
     const r = new HeaderReader(this.fd, this.size);
     const b = this.pos;
-    let end = from;
-    for (let at = Math.max(from, this.offsetIndex.lookupPosition(limit)); r.at(at, b) && at + b.size <= limit; at += b.size) end = at + b.size;
+    // the index entry is a batch boundary: what lies before it fits whatever follows
+    let at = Math.max(from, this.offsetIndex.lookupPosition(limit));
+    let end = at;
+    for (; r.at(at, b) && at + b.size <= limit; at += b.size) end = at + b.size;
     return end;
   }
 
