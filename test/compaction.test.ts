@@ -9,7 +9,8 @@
 // sequence survives a restart), the cleaner yielding to the event loop, a
 // crash mid-swap (.cleaned / .swap left) completed at open, and
 // __consumer_offsets compacted with the committed offsets loaded back after a
-// restart.
+// restart, and log.cleaner.io.max.bytes.per.second throttling as Kafka's
+// Throttler does (on a simulated clock: no timing in the test).
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -24,7 +25,8 @@ import { Reader } from "../src/protocol/reader.ts";
 import type { MessageDef } from "../src/protocol/schema.ts";
 import { ATTR_COMPRESSION_MASK, int16At, int32At, int64At, OFF_ATTRIBUTES, OFF_BASE_SEQUENCE, OFF_BASE_TIMESTAMP, OFF_LAST_OFFSET_DELTA, validateBatches } from "../src/records/batch.ts";
 import { buildBatch, decodeRecords } from "../src/records/record.ts";
-import { ATTR_DELETE_HORIZON, CLEANER_OFFSET_CHECKPOINT } from "../src/storage/cleaner.ts";
+import { ATTR_DELETE_HORIZON, CLEANER_OFFSET_CHECKPOINT, LogCleaner, type CleanerSettings } from "../src/storage/cleaner.ts";
+import { Throttler, type ThrottlerClock } from "../src/storage/throttler.ts";
 import type { Partition } from "../src/storage/partition.ts";
 import { removeDir, requestFrame, startInProcess, tempDir, type InProcessBroker, type Msg } from "./helpers.ts";
 
@@ -540,4 +542,78 @@ describe("compaction", () => {
     const recs = recordsOf(await fetchBatches(k, "bg"));
     expect(recs.filter((r) => r.offset < active).length).toBe(1);
   }, 10_000);
+});
+
+/** A clock where work takes `msPerCall` per reading and sleeps pass at once, adding to the time. */
+function simulatedClock(msPerCall: number): ThrottlerClock & { t: number; slept: number[] } {
+  const c = {
+    t: 0,
+    slept: [] as number[],
+    now: () => (c.t += msPerCall),
+    sleep: async (ms: number) => {
+      c.slept.push(ms);
+      c.t += ms;
+    },
+  };
+  return c;
+}
+
+describe("log.cleaner.io.max.bytes.per.second", () => {
+  test("Throttler: Kafka's arithmetic (a check every interval; the sleep brings that interval to the desired rate); unlimited never sleeps; the rate is read at each check", () => {
+    const c = simulatedClock(0);
+    let rate = 1000;
+    const th = new Throttler(() => rate, 300, c);
+    c.t = 100;
+    expect(th.observe(500)).toBe(0); // within the interval: no check
+    c.t = 301;
+    // 600 bytes in 301 ms is 1993/s against 1000/s: sleep until 600 ms have passed
+    expect(th.observe(100)).toBe(299);
+    c.t = 301 + 299 + 400;
+    expect(th.observe(300)).toBe(0); // 750/s: under the rate, the period restarts without a sleep
+    rate = 1e6; // a dynamic update applies at the next check
+    c.t += 301;
+    expect(th.observe(1000)).toBe(0);
+    const unlimited = new Throttler(() => 1.7976931348623157e308, 300, c);
+    c.t += 1000;
+    expect(unlimited.observe(2 ** 40)).toBe(0);
+  });
+
+  test("a cleaning round above the rate sleeps for the difference: its time at the rate is what it read and wrote divided by the rate", async () => {
+    const k = await start();
+    const [p] = topic(k, "throttled", { ...COMPACT, "segment.bytes": "65536" });
+    const value = "v".repeat(1000);
+    for (let i = 0; i < 1200; i++) append(p!, [{ key: `k${i % 50}`, value: `${i}:${value}` }]);
+    const before = recordsOf(await fetchBatches(k, "throttled"));
+    const rate = 200_000;
+    // each batch the cleaner reads takes 1 ms here (~1 MB/s), five times the rate
+    const clock = simulatedClock(1);
+    const settings: CleanerSettings = { enable: true, backoffMs: 3_600_000, dedupeBufferSize: 1 << 20, ioBufferSize: 1 << 16, loadFactor: 0.9, maxIoBytesPerSecond: rate };
+    const dir = tempDir("cleaner-throttle-");
+    dirs.push(dir);
+    const cleaner = new LogCleaner({
+      logDir: dir,
+      partitions: () => [p!],
+      settings: () => settings,
+      topicConfig: () => ({ compact: true, delete: false, segmentBytes: 65536, minCleanableRatio: 0.01, minCompactionLagMs: 0, maxCompactionLagMs: Number.MAX_SAFE_INTEGER, deleteRetentionMs: 86_400_000 }),
+      throttleClock: clock,
+    });
+    const start0 = clock.t;
+    const [stats] = await cleaner.cleanNow();
+    await cleaner.stop();
+    expect(stats).toBeDefined();
+    // the first clean of the log: the key map reads the dirty bytes, the rewrite reads them again and writes what stays
+    const observed = 2 * stats!.bytesRead + stats!.bytesWritten;
+    const elapsed = clock.t - start0;
+    const atRate = (observed / rate) * 1000;
+    expect(clock.slept.length).toBeGreaterThan(0);
+    // the last interval (under 300 ms of work, ~300 batches) is not checked, as in Kafka
+    expect(elapsed).toBeGreaterThan(atRate - 2000);
+    expect(elapsed).toBeLessThan(atRate + 400);
+    // the same round unthrottled would take one ms per batch and never sleep
+    expect(elapsed).toBeGreaterThan(3 * 2 * 1200);
+    // and it cleaned as an unthrottled round does
+    const after = recordsOf(await fetchBatches(k, "throttled"));
+    expect(after.length).toBeLessThan(before.length);
+    for (let i = 1150; i < 1200; i++) expect(after.find((r) => r.offset === i)?.value).toBe(`${i}:${value}`);
+  }, 30_000);
 });

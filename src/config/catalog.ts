@@ -209,7 +209,7 @@ const KEYS: readonly ConfigKey[] = [
   broker("connections.max.idle.ms", "long", "600000", "Idle connections are closed after this long.", { applied: true }),
   broker("socket.output.buffer.max.bytes", "long", "134217728", "Ours: most unsent response bytes over all connections; past it connections stop reading requests until their output drains.", { min: 1, applied: true, kafka: false }),
   broker("log.cleaner.threads", "int", "1", "Cleaner threads (one cleaner task on the event loop here).", { min: 0, ...CW }),
-  broker("log.cleaner.io.max.bytes.per.second", "double", "1.7976931348623157E308", "Throttle of the cleaner's I/O.", CW),
+  broker("log.cleaner.io.max.bytes.per.second", "double", "1.7976931348623157E308", "The cleaner's read and written bytes per second, at most (checked every 300 ms, as Kafka's throttler).", { ...CW, applied: true }),
   broker("num.network.threads", "int", "3", "Network threads (one event loop here).", { min: 1, ...CW }),
   broker("num.io.threads", "int", "8", "Request handler threads (one event loop here).", { min: 1, ...CW }),
   broker("socket.send.buffer.bytes", "int", "102400", "SO_SNDBUF of sockets; -1 keeps the OS default."),

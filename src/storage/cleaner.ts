@@ -68,6 +68,7 @@ import { recordsSection } from "../records/walk.ts";
 import { readOffsetCheckpoint, writeOffsetCheckpoint } from "./checkpoint.ts";
 import { diskIo } from "./disk-io.ts";
 import type { Partition } from "./partition.ts";
+import { Throttler, type ThrottlerClock } from "./throttler.ts";
 import { CLEANED_SUFFIX, segmentName, type SegmentSummary } from "./partition-log.ts";
 
 export const CLEANER_OFFSET_CHECKPOINT = "cleaner-offset-checkpoint";
@@ -75,6 +76,8 @@ export const CLEANER_OFFSET_CHECKPOINT = "cleaner-offset-checkpoint";
 export const ATTR_DELETE_HORIZON = 0x40;
 /** bytes read before the cleaner gives the event loop a turn */
 const SLICE_BYTES = 256 * 1024;
+/** as LogCleaner's throttler: the rate is checked every 300 ms */
+const THROTTLE_CHECK_INTERVAL_MS = 300;
 /** at most this many logs cleaned in one pass before backing off (a guard, never reached in practice) */
 const MAX_CLEANS_PER_PASS = 10_000;
 
@@ -85,6 +88,8 @@ export interface CleanerSettings {
   dedupeBufferSize: number;
   ioBufferSize: number;
   loadFactor: number;
+  /** log.cleaner.io.max.bytes.per.second: read and written bytes together, as Kafka's throttler counts them */
+  maxIoBytesPerSecond: number;
 }
 
 export interface TopicCleanConfig {
@@ -103,6 +108,8 @@ export interface CleanerOptions {
   settings: () => CleanerSettings;
   topicConfig: (topic: string) => TopicCleanConfig;
   now?: () => number;
+  /** the throttler's clock (tests) */
+  throttleClock?: ThrottlerClock;
 }
 
 /** What one cleaned log went through (cleanNow returns these; the info line says the same). */
@@ -414,9 +421,11 @@ export class LogCleaner {
   private readonly checkpointPath: string;
   /** bytes read since the last turn of the event loop */
   private sliced = 0;
+  private readonly throttler: Throttler;
 
   constructor(private readonly opts: CleanerOptions) {
     this.now = opts.now ?? Date.now;
+    this.throttler = new Throttler(() => opts.settings().maxIoBytesPerSecond, THROTTLE_CHECK_INTERVAL_MS, opts.throttleClock);
     this.checkpointPath = join(opts.logDir, CLEANER_OFFSET_CHECKPOINT);
     try {
       for (const [topic, parts] of readOffsetCheckpoint(this.checkpointPath)) for (const [p, o] of parts) this.checkpoints.set(key(topic, p), o);
@@ -663,7 +672,7 @@ export class LogCleaner {
               out.set(kept, outLen);
               outLen += kept.length;
             }
-            await this.slice(batch.length, check);
+            await this.slice(batch.length, check, kept?.length ?? 0);
           }
         } finally {
           reader.close();
@@ -688,8 +697,18 @@ export class LogCleaner {
     }
   }
 
-  /** Counts bytes read; every SLICE_BYTES, gives the event loop a turn, then checks the round may go on. */
-  private async slice(bytes: number, check: () => void): Promise<void> {
+  /**
+   * Counts bytes read (and written, for the throttle); every SLICE_BYTES read,
+   * gives the event loop a turn, then checks the round may go on. Above
+   * log.cleaner.io.max.bytes.per.second it sleeps, as Kafka's cleaner does.
+   */
+  private async slice(bytes: number, check: () => void, written = 0): Promise<void> {
+    const nap = this.throttler.observe(bytes + written);
+    if (nap > 0) {
+      this.sliced = 0;
+      await this.throttler.sleep(nap, check);
+      return;
+    }
     if ((this.sliced += bytes) < SLICE_BYTES) return;
     this.sliced = 0;
     await turn();

@@ -219,6 +219,7 @@ export class Storage {
       dedupeBufferSize: b("log.cleaner.dedupe.buffer.size") as number,
       ioBufferSize: b("log.cleaner.io.buffer.size") as number,
       loadFactor: b("log.cleaner.io.buffer.load.factor") as number,
+      maxIoBytesPerSecond: b("log.cleaner.io.max.bytes.per.second") as number,
     };
   }
 
