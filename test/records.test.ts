@@ -1,4 +1,7 @@
-import { crc32c, crc32cTable, enableNativeCrc32c } from "../src/records/crc32c.ts";
+import { crc32c, crc32cTable, enableNativeCrc32c, removeStaleCompileDirs } from "../src/records/crc32c.ts";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, test } from "bun:test";
 import { ATTR_CONTROL, ATTR_TRANSACTIONAL, validateBatches } from "../src/records/batch.ts";
 import { buildBatch, controlRecordKey, controlRecordType, ControlType, decodeRecords, isControlBatch } from "../src/records/record.ts";
@@ -138,5 +141,29 @@ describe("CRC-32C implementations", () => {
       }
     }
     expect(crc32c(buf)).toBe(crc32cTable(buf));
+  });
+
+  test("compile dirs left by a start killed while compiling are removed: only ours, only stale, only holding crc32c.c", () => {
+    const root = mkdtempSync(join(tmpdir(), "crc-stale-"));
+    try {
+      const make = (name: string, files: string[], ageMs: number) => {
+        const d = join(root, name);
+        mkdirSync(d);
+        for (const f of files) writeFileSync(join(d, f), "x");
+        const t = (Date.now() - ageMs) / 1000;
+        utimesSync(d, t, t);
+        return d;
+      };
+      const stale = make("kafka-crc32c-aaaaaa", ["crc32c.c"], 120_000);
+      const empty = make("kafka-crc32c-bbbbbb", [], 120_000);
+      const fresh = make("kafka-crc32c-cccccc", ["crc32c.c"], 1_000);
+      const other = make("kafka-crc32c-dddddd", ["crc32c.c", "notes.txt"], 120_000);
+      const unrelated = make("something-else", ["crc32c.c"], 120_000);
+      expect(removeStaleCompileDirs(root)).toBe(2);
+      expect([stale, empty, fresh, other, unrelated].map((d) => existsSync(d))).toEqual([false, false, true, true, true]);
+      expect(removeStaleCompileDirs(join(root, "missing"))).toBe(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -7,7 +7,7 @@
 // inside the single executable) when the CPU has SSE4.2; the table version is
 // the fallback and the reference the tests hold the native one to.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import source from "./crc32c.c" with { type: "text" };
@@ -72,6 +72,39 @@ function hasSse42(): boolean {
   }
 }
 
+const COMPILE_DIR_PREFIX = "kafka-crc32c-";
+/** older than this, a compile dir is a leftover (a compile takes milliseconds) */
+const STALE_COMPILE_DIR_MS = 60_000;
+
+/**
+ * Removes compile dirs that a process killed while compiling (kill -9 at
+ * start-up) left in `root`: ours only (our uid, a directory holding nothing
+ * but crc32c.c) and older than a minute, so a start compiling beside us is
+ * not touched. Returns how many went.
+ */
+export function removeStaleCompileDirs(root = tmpdir(), now = Date.now()): number {
+  let removed = 0;
+  try {
+    const uid = process.getuid?.() ?? -1;
+    for (const name of readdirSync(root)) {
+      if (!name.startsWith(COMPILE_DIR_PREFIX)) continue;
+      const path = join(root, name);
+      try {
+        const st = lstatSync(path);
+        if (!st.isDirectory() || st.uid !== uid || now - st.mtimeMs < STALE_COMPILE_DIR_MS) continue;
+        if (readdirSync(path).some((f) => f !== "crc32c.c")) continue;
+        rmSync(path, { recursive: true, force: true });
+        removed++;
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
+  } catch {
+    // no tmp dir to read: nothing to clean
+  }
+  return removed;
+}
+
 /** Switches to the SSE4.2 implementation when possible; returns which one is in use. */
 export function enableNativeCrc32c(): "sse4.2" | "table" {
   if (native !== null) return "sse4.2";
@@ -79,7 +112,8 @@ export function enableNativeCrc32c(): "sse4.2" | "table" {
   let dir: string | null = null;
   try {
     const { cc } = require("bun:ffi") as typeof import("bun:ffi");
-    dir = mkdtempSync(join(tmpdir(), "kafka-crc32c-"));
+    removeStaleCompileDirs();
+    dir = mkdtempSync(join(tmpdir(), COMPILE_DIR_PREFIX));
     const file = join(dir, "crc32c.c");
     writeFileSync(file, source);
     const lib = cc({ source: file, symbols: { crc32c_sse42: { args: ["ptr", "u32"], returns: "u32" } } });
