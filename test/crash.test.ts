@@ -11,7 +11,7 @@
 
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { KAFKA_BIN, removeDir, type RunningKafka, startKafka, tempDir, WireClient } from "./helpers.ts";
+import { KAFKA_BIN, removeDir, type RunningKafka, seededRandom, startKafka, tempDir, WireClient } from "./helpers.ts";
 import { createTopic, fetchAll, sendProduce } from "./wire-calls.ts";
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 20);
@@ -20,18 +20,6 @@ const PARTITIONS = 3;
 const PRODUCERS = 4;
 const IN_FLIGHT = 3;
 const TOPIC = "crash";
-
-/** mulberry32: a small seeded generator, so a printed seed replays the kill points */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const running = new Set<RunningKafka>();
 const starting = new Set<import("bun").Subprocess>();
@@ -137,7 +125,7 @@ async function verify(k: RunningKafka, acked: Acked, label: string): Promise<num
 async function crashRounds(mode: string, extra: string[]): Promise<void> {
   const seed = SEED + (mode === "durable" ? 1 : 0);
   console.log(`crash test (${mode}): seed ${seed}, ${ROUNDS} rounds (CRASH_SEED=${SEED} replays)`);
-  const random = rng(seed);
+  const random = seededRandom(seed);
   const dir = tempDir("kafka-crash-");
   dirs.push(dir);
   const acked: Acked = Array.from({ length: PARTITIONS }, () => new Map());

@@ -58,7 +58,7 @@ import type { Msg } from "./helpers.ts";
 import { Reader } from "../src/protocol/reader.ts";
 import type { MessageDef } from "../src/protocol/schema.ts";
 import { buildBatch } from "../src/records/record.ts";
-import { removeDir, requestFrame, startKafka, tempDir, toHex, WireClient, type RunningKafka } from "./helpers.ts";
+import { removeDir, requestFrame, startKafka, tempDir, toHex, WireClient, withTimeout, type RunningKafka } from "./helpers.ts";
 import { REFERENCE_REQUIRED, referenceUnavailable, sharedReference, startReference, stopSharedReference } from "./kafka-ref/reference.ts";
 
 const REASON = referenceUnavailable();
@@ -173,16 +173,6 @@ interface Peer {
 type Answer = { closed: true } | { closed: false; body: Msg };
 
 const CALL_TIMEOUT_MS = 15_000;
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)));
-  try {
-    return await Promise.race([p, t]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Sends one request and decodes the response at the same version. A broker

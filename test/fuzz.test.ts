@@ -28,29 +28,18 @@ import { ApiVersionsRequest, ApiVersionsResponse } from "../src/protocol/message
 import { MetadataRequest, MetadataResponse } from "../src/protocol/messages/metadata.ts";
 import { scanBatches } from "../src/records/batch.ts";
 import { buildBatch } from "../src/records/record.ts";
-import { KAFKA_BIN, type Msg, removeDir, requestFrame, ROOT, tempDir, WireClient } from "./helpers.ts";
+import { KAFKA_BIN, type Msg, removeDir, requestFrame, ROOT, seededRandom, tempDir, WireClient, withTimeout } from "./helpers.ts";
 import { call, createTopic, fetchAll, produce } from "./wire-calls.ts";
 import { LYING_CASES, reseal } from "./lying-batches.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31)) >>> 0;
 const SECONDS = Number(process.env.FUZZ_SECONDS ?? 30);
 const WORKERS = 16;
-/** idle ./kafka is about 50 MB; a leak of what the fuzzer sends (~ hundreds of MB over 30 s) would pass this */
+/** idle ./kafka is about 50 MB, about 110 MB under the fuzzer; a leak of what it sends (hundreds of MB over 30 s) goes past this */
 const RSS_BOUND_MB = 384;
 const FUZZ_TOPICS = ["fz0", "fz1"];
 const GOOD = "good";
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 type Rnd = () => number;
 const int = (r: Rnd, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 const pick = <T>(r: Rnd, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -414,7 +403,7 @@ interface Stats {
 }
 
 async function fuzzWorker(id: number, port: number, apis: Api[], ctx: Ctx, deadline: number, stats: Stats): Promise<void> {
-  const r = rng(SEED ^ Math.imul(id + 1, 0x9e3779b1));
+  const r = seededRandom(SEED ^ Math.imul(id + 1, 0x9e3779b1));
   let corr = 1;
   let turn = id;
   const frameFor = (a: Api): Uint8Array | null => {
@@ -467,9 +456,13 @@ async function fuzzWorker(id: number, port: number, apis: Api[], ctx: Ctx, deadl
 
 // ---- the good client ----
 
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms (FUZZ_SEED=${SEED})\n--- broker log ---\n${brokerLog()}`)), ms)))]).finally(() => clearTimeout(timer));
+/** withTimeout, failing with the seed and the broker's log */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  try {
+    return await withTimeout(p, ms, what);
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (FUZZ_SEED=${SEED})\n--- broker log ---\n${brokerLog()}`);
+  }
 }
 
 async function goodClient(port: number, deadline: number): Promise<{ acked: Map<number, string>[]; produces: number; fetches: number }> {
